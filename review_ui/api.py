@@ -1,0 +1,198 @@
+"""JSON API of the visit pipeline: patients, encounters, recordings, jobs, transcripts, notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from review_ui.deps import ActorDep, EngineDep, SettingsDep
+from scribe import services
+from scribe.audio import AudioError, decode_audio
+from scribe.db import transaction
+from scribe.recordings import CappedUploadWriter, EmptyUpload, StoredUpload, UploadTooLarge
+from scribe.schemas import (
+    EncounterCreate,
+    EncounterPublic,
+    JobPublic,
+    PatientCreate,
+    PatientPublic,
+    RecordingAccepted,
+)
+
+router = APIRouter(prefix="/api")
+
+ACCEPTED_CONTENT_TYPES = ("audio/", "video/webm", "video/mp4", "video/ogg",
+                          "application/octet-stream", "application/ogg")
+SUFFIX_BY_TYPE = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3",
+                  "audio/mp4": ".m4a", "audio/aac": ".aac", "audio/ogg": ".ogg",
+                  "audio/opus": ".opus", "audio/webm": ".webm", "video/webm": ".webm"}
+
+
+@router.post("/patients", status_code=201, response_model=PatientPublic)
+def create_patient(data: PatientCreate, engine: EngineDep, actor: ActorDep) -> Any:
+    """Create a patient."""
+    with transaction(engine) as session:
+        return services.create_patient(session=session, data=data, actor=actor)
+
+
+@router.post("/encounters", status_code=201, response_model=EncounterPublic)
+def create_encounter(data: EncounterCreate, engine: EngineDep, actor: ActorDep) -> Any:
+    """Create an encounter for an existing patient."""
+    with transaction(engine) as session:
+        return services.create_encounter(session=session, data=data, actor=actor)
+
+
+@router.get("/encounters/{encounter_id}", response_model=EncounterPublic)
+def read_encounter(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+    """An encounter and its processing status."""
+    with transaction(engine) as session:
+        return services.get_encounter(session=session, encounter_id=encounter_id, actor=actor)
+
+
+def _upload_suffix(filename: str | None, content_type: str) -> str:
+    if filename and "." in filename:
+        suffix = "." + filename.rsplit(".", 1)[-1].lower()
+        if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6:
+            return suffix
+    return SUFFIX_BY_TYPE.get(content_type, ".audio")
+
+
+async def _receive_upload(request: Request, directory: Path, max_bytes: int,
+                          suffix: str) -> StoredUpload:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPException(413, f"upload exceeds the limit of {max_bytes} bytes")
+    writer = CappedUploadWriter(directory, max_bytes=max_bytes)
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk)
+        stored = writer.finish()
+    except UploadTooLarge as error:
+        raise HTTPException(413, str(error)) from error
+    except EmptyUpload as error:
+        raise HTTPException(422, str(error)) from error
+    except BaseException:
+        writer.discard()
+        raise
+    named = stored.path.with_suffix(suffix)
+    stored.path.rename(named)
+    return StoredUpload(named, stored.sha256, stored.size_bytes)
+
+
+def _replay(engine: Any, key: str, sha256: str) -> RecordingAccepted | None:
+    with transaction(engine) as session:
+        found = services.find_recording(session=session, idempotency_key=key)
+    if found is None:
+        return None
+    recording, job = found
+    if recording.sha256 != sha256:
+        raise HTTPException(409, "Idempotency-Key was already used for a different recording")
+    return RecordingAccepted(recording_id=recording.id, job_id=job.id, sha256=recording.sha256,
+                             size_bytes=recording.size_bytes,
+                             duration_seconds=recording.duration_seconds, replayed=True)
+
+
+@router.post("/encounters/{encounter_id}/recordings", status_code=201,
+             response_model=RecordingAccepted,
+             responses={200: {"description": "Replay of an earlier upload with the same key"},
+                        409: {}, 413: {}, 415: {}, 422: {}})
+async def upload_recording(
+    encounter_id: str,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> Any:
+    """Upload a visit recording as the raw request body; returns the job that processes it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type.startswith(ACCEPTED_CONTENT_TYPES):
+        raise HTTPException(415, f"content type {content_type or '(none)'!r} is not audio")
+    with transaction(engine) as session:
+        services.get_encounter_row(session, encounter_id)
+    upload = await _receive_upload(request, settings.recordings_dir / "incoming",
+                                   settings.max_upload_bytes,
+                                   _upload_suffix(filename, content_type))
+    try:
+        if idempotency_key and (replay := _replay(engine, idempotency_key, upload.sha256)):
+            upload.path.unlink(missing_ok=True)
+            return _replayed_response(replay)
+        try:
+            audio = await run_in_threadpool(decode_audio, upload.path,
+                                            max_seconds=settings.max_audio_seconds)
+        except AudioError as error:
+            raise HTTPException(error.status_code, error.reason) from error
+        return await run_in_threadpool(_store_upload, engine, settings, actor, encounter_id,
+                                       upload, audio.container, audio.duration, content_type,
+                                       idempotency_key)
+    finally:
+        upload.path.unlink(missing_ok=True)
+
+
+def _replayed_response(body: RecordingAccepted) -> JSONResponse:
+    return JSONResponse(body.model_dump(mode="json"), status_code=200)
+
+
+def _store_upload(engine: Any, settings: Any, actor: str, encounter_id: str,
+                  upload: StoredUpload, container: str, duration: float, content_type: str,
+                  idempotency_key: str | None) -> Any:
+    destination: Path | None = None
+    try:
+        with transaction(engine) as session:
+            recording, job = services.accept_recording(
+                session=session, encounter_id=encounter_id, upload=upload, container=container,
+                duration_seconds=duration, content_type=content_type,
+                idempotency_key=idempotency_key, recordings_dir=settings.recordings_dir,
+                actor=actor, max_attempts=settings.job_max_attempts,
+            )
+            destination = Path(recording.storage_path)
+    except IntegrityError:
+        if destination:
+            destination.unlink(missing_ok=True)
+        replay = _replay(engine, idempotency_key or "", upload.sha256)
+        if replay is None:
+            raise
+        return _replayed_response(replay)
+    except BaseException:
+        if destination:
+            destination.unlink(missing_ok=True)
+        raise
+    return RecordingAccepted(recording_id=recording.id, job_id=job.id, sha256=upload.sha256,
+                             size_bytes=upload.size_bytes, duration_seconds=duration,
+                             replayed=False)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def read_job(job_id: str, engine: EngineDep) -> Any:
+    """A job's status, attempts and failure reason."""
+    with transaction(engine) as session:
+        return services.get_job(session=session, job_id=job_id)
+
+
+@router.get("/encounters/{encounter_id}/transcript")
+def read_transcript(encounter_id: str, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    """The encounter's transcript: segments with times, speaker roles and words."""
+    with transaction(engine) as session:
+        record, transcript = services.read_transcript(session=session,
+                                                      encounter_id=encounter_id, actor=actor)
+    return {"id": record.id, "recording_id": record.recording_id,
+            **transcript.model_dump(mode="json")}
+
+
+@router.get("/encounters/{encounter_id}/note")
+def read_note(encounter_id: str, engine: EngineDep, actor: ActorDep,
+              version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+    """A draft note version (latest by default): sections, sentences, evidence, flags."""
+    with transaction(engine) as session:
+        note = services.read_note(session=session, encounter_id=encounter_id, actor=actor,
+                                  version=version)
+    return {"id": note.id, "encounter_id": note.encounter_id, "version": note.version,
+            "transcript_id": note.transcript_id, "drafter": note.drafter,
+            "unsupported_count": note.unsupported_count, "sections": note.sections,
+            "provenance": note.provenance, "created_at": note.created_at.isoformat()}

@@ -1,0 +1,52 @@
+"""The composition root of the web service: `create_app` wires settings, database and routes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from review_ui import api
+from scribe.db import make_engine, upgrade_database
+from scribe.services import Conflict, NotFound
+from scribe.settings import Settings, get_settings
+from scribe.version import code_version
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FastAPI app on the configured database (migrated to head on creation)."""
+    settings = settings or get_settings()
+    upgrade_database(settings.database_url)
+    app = FastAPI(title="HCC Scribe", version=code_version(),
+                  description="Ambient scribe with grounded notes and HCC capture.")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.include_router(api.router)
+    _install_error_handlers(app)
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        """Liveness check."""
+        return {"status": "ok", "version": code_version()}
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_request: Request, error: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # Echo locations and messages only: the submitted values may be PHI.
+        problems = [{"loc": item.get("loc"), "msg": item.get("msg")} for item in error.errors()]
+        return JSONResponse({"detail": problems}, status_code=422)

@@ -1,0 +1,314 @@
+"""The `scribe` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from pydantic import ValidationError  # noqa: E402
+
+from models import ModelError, load_catalogue  # noqa: E402
+from scribe.settings import Settings, get_settings  # noqa: E402
+
+logger = logging.getLogger("scribe.cli")
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        names = ", ".join(str(item["loc"][0]).upper() for item in error.errors())
+        raise CliError(f"invalid configuration: {names}: {error.errors()[0]['msg']}") from error
+
+
+def _emit(payload: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render(payload) + "\n")
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the models in use with their checksums verified."""
+    from review_ui.composition import models_in_use
+
+    settings = _settings()
+    version, entries = load_catalogue()
+    used = models_in_use(settings, verify=not args.no_verify)
+    payload = {
+        "catalogue_version": version,
+        "in_use": [
+            {"setting": item.setting, "role": item.role, "name": item.model.name,
+             "path": str(item.model.path), "sha256": item.model.sha256,
+             "source": item.model.source, "version": item.model.version,
+             "licence": item.model.licence, "verified": not args.no_verify}
+            for item in used
+        ],
+        "catalogue": [entry.__dict__ for entry in entries.values()],
+    }
+    _emit(payload, args.json, _render_models)
+    return 0
+
+
+def _render_models(payload: dict[str, Any]) -> str:
+    lines = [f"model catalogue {payload['catalogue_version']}; in use:"]
+    for item in payload["in_use"]:
+        state = "sha256 OK" if item["verified"] else "not verified"
+        lines.append(f"  {item['role']:<20} {item['name']:<24} {item['source']:<32} "
+                     f"{item['sha256'][:12]}  {state}  ({item['setting']})")
+    return "\n".join(lines)
+
+
+def _load_patient(path: str | None) -> Any:
+    from scribe.contracts import PatientContext
+
+    if path is None:
+        return None
+    try:
+        return PatientContext.model_validate_json(Path(path).read_bytes())
+    except FileNotFoundError as error:
+        raise CliError(f"--patient-json: no such file {path}") from error
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise CliError(f"--patient-json: {where}: {problem['msg']}") from error
+
+
+def _transcribe_file(settings: Settings, audio_path: str, hotwords: tuple[str, ...]) -> Any:
+    from review_ui.composition import build_transcriber, models_in_use
+    from scribe.audio import AudioError, decode_audio
+
+    if not Path(audio_path).is_file():
+        raise CliError(f"no such audio file: {audio_path}")
+    try:
+        audio = decode_audio(Path(audio_path), max_seconds=settings.max_audio_seconds)
+    except AudioError as error:
+        raise CliError(f"{audio_path}: {error.reason}") from error
+    transcriber = build_transcriber(settings, models_in_use(settings))
+    return transcriber.transcribe(audio.samples, hotwords=hotwords)
+
+
+def _patient_hotwords(patient: Any) -> tuple[str, ...]:
+    from scribe.pipeline import visit_hotwords
+
+    if patient is None:
+        return ()
+    return visit_hotwords({"medications": list(patient.medications),
+                           "problems": list(patient.problems)})
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Transcribe an audio file."""
+    from review_ui.render import render_transcript
+
+    settings = _settings()
+    transcript = _transcribe_file(settings, args.audio, _patient_hotwords(
+        _load_patient(args.patient_json)))
+    _emit(transcript.model_dump(mode="json"), args.json, lambda _: render_transcript(transcript))
+    return 0
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    """Draft a note from a transcript JSON file (as printed by `scribe transcribe --json`)."""
+    from review_ui.composition import build_drafter, models_in_use
+    from review_ui.render import render_note
+    from scribe.contracts import Transcript
+
+    settings = _settings()
+    try:
+        transcript = Transcript.model_validate_json(Path(args.transcript_json).read_bytes())
+    except FileNotFoundError as error:
+        raise CliError(f"no such file: {args.transcript_json}") from error
+    except ValidationError as error:
+        raise CliError(f"{args.transcript_json} is not a transcript JSON: "
+                       f"{error.errors()[0]['msg']}") from error
+    draft = build_drafter(settings, models_in_use(settings)).draft(transcript)
+    _emit(draft.model_dump(mode="json"), args.json, lambda _: render_note(draft))
+    return 0
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    """Transcribe and draft one recording in this process (nothing is stored)."""
+    from review_ui.composition import build_drafter, models_in_use
+    from review_ui.render import render_note, render_transcript
+
+    settings = _settings()
+    patient = _load_patient(args.patient_json)
+    transcript = _transcribe_file(settings, args.audio, _patient_hotwords(patient))
+    draft = build_drafter(settings, models_in_use(settings)).draft(transcript, context=patient)
+    payload = {
+        "transcript": transcript.model_dump(mode="json"),
+        "note": draft.model_dump(mode="json"),
+        "provenance": [item.model_dump(mode="json")
+                       for item in (*transcript.provenance, *draft.provenance)],
+    }
+    _emit(payload, args.json,
+          lambda _: render_transcript(transcript) + "\n\n" + render_note(draft))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the API and one supervised worker subprocess."""
+    import uvicorn
+
+    from review_ui.app import create_app
+    from review_ui.composition import models_in_use
+    from review_ui.supervisor import WorkerSupervisor
+
+    settings = _settings()
+    models_in_use(settings)
+    app = create_app(settings)
+    supervisor = WorkerSupervisor()
+    supervisor.start()
+    try:
+        uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                    log_level="info")
+    finally:
+        supervisor.stop()
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    """Run a worker until SIGTERM/SIGINT."""
+    from review_ui.composition import build_handlers
+    from scribe.db import make_engine, upgrade_database
+    from scribe.worker import Worker
+
+    settings = _settings()
+    upgrade_database(settings.database_url)
+    worker = Worker(make_engine(settings.database_url), build_handlers(settings),
+                    lease_seconds=settings.job_lease_seconds,
+                    max_attempts=settings.job_max_attempts,
+                    poll_seconds=settings.worker_poll_seconds)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stopping.set())
+    worker.run_forever()
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Verify the audit chain in the database, or in an exported JSON Lines file."""
+    from scribe.audit import verify_database, verify_export_file
+    from scribe.db import make_engine, transaction
+
+    if args.file:
+        try:
+            report = verify_export_file(Path(args.file))
+        except (OSError, ValueError) as error:
+            raise CliError(f"{args.file}: {error}") from error
+    else:
+        settings = _settings()
+        with transaction(make_engine(settings.database_url)) as session:
+            report = verify_database(session)
+    payload = {"ok": report.ok, "checked": report.checked, "last_seq": report.last_seq,
+               "problems": report.problems}
+    _emit(payload, args.json, lambda p: ("audit chain OK" if p["ok"] else "audit chain BROKEN")
+          + f": {p['checked']} events checked" + "".join(f"\n  {x}" for x in p["problems"]))
+    return 0 if report.ok else 1
+
+
+def cmd_eval_notes(args: argparse.Namespace) -> int:
+    """Draft notes for an ACI-BENCH JSONL file and score them against the reference notes."""
+    from review_ui.composition import build_drafter, models_in_use
+    from scribe.evaluation.notes import evaluate_notes
+
+    settings = _settings()
+    if args.drafter:
+        settings = settings.model_copy(update={"drafter": args.drafter})
+    if not Path(args.dataset).is_file():
+        raise CliError(f"no such dataset: {args.dataset}")
+    drafter = build_drafter(settings, models_in_use(settings))
+    result = evaluate_notes(Path(args.dataset), drafter, limit=args.limit)
+    _emit(result, True, str)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the service, process the shipped sample visit through the API, show the result."""
+    from review_ui.demo import run_demo
+
+    return run_demo(_settings(), keep_serving=not args.exit_after)
+
+
+def _add_process_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("audio", help="wav, mp3, m4a/aac, ogg/opus or webm file")
+    parser.add_argument("--patient-json", help="patient context JSON (age, sex, medications...)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `scribe`."""
+    parser = argparse.ArgumentParser(prog="scribe", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    process = commands.add_parser("process", help="transcribe and draft one recording")
+    _add_process_args(process)
+    process.set_defaults(handler=cmd_process)
+    transcribe = commands.add_parser("transcribe", help="transcribe one recording")
+    _add_process_args(transcribe)
+    transcribe.set_defaults(handler=cmd_transcribe)
+    draft = commands.add_parser("draft", help="draft a note from a transcript JSON")
+    draft.add_argument("transcript_json")
+    draft.add_argument("--json", action="store_true")
+    draft.set_defaults(handler=cmd_draft)
+
+    serve = commands.add_parser("serve", help="run the API and a supervised worker")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+    commands.add_parser("worker", help="run a worker").set_defaults(handler=cmd_worker)
+    demo = commands.add_parser("demo", help="serve and process the shipped sample visit")
+    demo.add_argument("--exit-after", action="store_true", help="stop after showing the note")
+    demo.set_defaults(handler=cmd_demo)
+
+    models = commands.add_parser("models", help="list models in use and verify checksums")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--no-verify", action="store_true", help="skip sha256 checks")
+    models.set_defaults(handler=cmd_models)
+
+    audit = commands.add_parser("audit", help="audit trail tools").add_subparsers(
+        dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="verify the hash chain")
+    verify.add_argument("--file", help="an exported JSON Lines audit file instead of the database")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=cmd_audit_verify)
+
+    evaluate = commands.add_parser("eval", help="evaluations").add_subparsers(
+        dest="eval_command", required=True)
+    notes = evaluate.add_parser("notes", help="ROUGE and clinical-fact scores on ACI-BENCH")
+    notes.add_argument("--dataset", required=True)
+    notes.add_argument("--drafter", choices=["grounded", "hf", "openai"])
+    notes.add_argument("--limit", type=int)
+    notes.set_defaults(handler=cmd_eval_notes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `scribe`."""
+    from review_ui.logs import configure_logging
+
+    args = build_parser().parse_args(argv)
+    try:
+        configure_logging(_settings().log_level)
+        return int(args.handler(args))
+    except (CliError, ModelError) as error:
+        sys.stderr.write(f"scribe: error: {error}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

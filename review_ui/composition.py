@@ -1,0 +1,112 @@
+"""Turns configuration into stage objects and job handlers (the only place that does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import ModelError, ResolvedModel, resolve
+from scribe.contracts import NoteDrafter, Transcriber
+from scribe.settings import Settings
+from scribe.worker import JobHandler
+
+
+@dataclass(frozen=True)
+class ModelInUse:
+    """A model the current configuration uses, and the setting that selects it."""
+
+    setting: str
+    role: str
+    model: ResolvedModel
+
+
+def _resolve(settings: Settings, setting: str, spec: str, *, verify: bool = True) -> ResolvedModel:
+    return resolve(spec, setting=setting, cache_dir=settings.model_cache_dir, verify=verify)
+
+
+def models_in_use(settings: Settings, *, verify: bool = True) -> list[ModelInUse]:
+    """Resolve (and by default checksum) every model the configuration needs.
+
+    Raises ModelError naming the setting to fix.
+    """
+    used = [
+        ModelInUse("SCRIBE_WHISPER_MODEL", "transcriber",
+                   _resolve(settings, "SCRIBE_WHISPER_MODEL", settings.whisper_model,
+                            verify=verify)),
+        ModelInUse("SCRIBE_SPACY_MODEL", "clinical-nlp",
+                   _resolve(settings, "SCRIBE_SPACY_MODEL", settings.spacy_model, verify=verify)),
+        ModelInUse("SCRIBE_EMBEDDING_MODEL", "sentence-embedding",
+                   _resolve(settings, "SCRIBE_EMBEDDING_MODEL", settings.embedding_model,
+                            verify=verify)),
+    ]
+    if settings.drafter == "hf":
+        used.append(ModelInUse("SCRIBE_LLM_MODEL", "note-llm",
+                               _resolve(settings, "SCRIBE_LLM_MODEL", settings.llm_model,
+                                        verify=verify)))
+    if settings.drafter == "openai" and not (
+        settings.llm_endpoint_url and settings.llm_endpoint_model
+    ):
+        raise ModelError("SCRIBE_DRAFTER=openai needs SCRIBE_LLM_ENDPOINT_URL and "
+                         "SCRIBE_LLM_ENDPOINT_MODEL")
+    return used
+
+
+def _by_setting(used: list[ModelInUse], setting: str) -> ResolvedModel:
+    return next(item.model for item in used if item.setting == setting)
+
+
+def build_transcriber(settings: Settings, used: list[ModelInUse]) -> Transcriber:
+    """The configured transcriber."""
+    from scribe.transcription import FasterWhisperTranscriber, load_vocabulary
+
+    model = _by_setting(used, "SCRIBE_WHISPER_MODEL")
+    return FasterWhisperTranscriber(
+        model.path, model_sha256=model.sha256, model_name=model.name,
+        device=settings.whisper_device, compute_type=settings.whisper_compute_type,
+        cpu_threads=settings.whisper_threads, beam_size=settings.whisper_beam_size,
+        vocabulary=load_vocabulary(),
+    )
+
+
+def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
+    """The configured note drafter (grounded by default), with its faithfulness check."""
+    from scribe.drafting import (
+        EvidenceAligner,
+        FaithfulnessChecker,
+        GroundedNoteDrafter,
+        HfNoteDrafter,
+        OpenAINoteDrafter,
+        SentenceEmbedder,
+    )
+
+    spacy_model = _by_setting(used, "SCRIBE_SPACY_MODEL")
+    if settings.drafter == "grounded":
+        return GroundedNoteDrafter(spacy_model.path, spacy_model_sha256=spacy_model.sha256)
+    embedding = _by_setting(used, "SCRIBE_EMBEDDING_MODEL")
+    aligner = EvidenceAligner(SentenceEmbedder(embedding.path, sha256=embedding.sha256))
+    checker = FaithfulnessChecker()
+    if settings.drafter == "hf":
+        llm = _by_setting(used, "SCRIBE_LLM_MODEL")
+        return HfNoteDrafter(
+            llm.path, model_sha256=llm.sha256, model_name=llm.name, device=settings.llm_device,
+            max_new_tokens=settings.llm_max_new_tokens, aligner=aligner, checker=checker,
+            cache_dir=settings.model_cache_dir,
+        )
+    return OpenAINoteDrafter(
+        settings.llm_endpoint_url or "", settings.llm_endpoint_model or "",
+        settings.llm_api_key, aligner=aligner, checker=checker,
+    )
+
+
+def build_handlers(settings: Settings) -> dict[str, JobHandler]:
+    """Job kind -> handler for the worker, with models resolved and verified."""
+    from scribe.pipeline import DraftHandler, TranscribeHandler
+    from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
+
+    used = models_in_use(settings)
+    return {
+        TRANSCRIBE_JOB: TranscribeHandler(
+            build_transcriber(settings, used), max_audio_seconds=settings.max_audio_seconds,
+            max_attempts=settings.job_max_attempts,
+        ),
+        DRAFT_JOB: DraftHandler(build_drafter(settings, used)),
+    }

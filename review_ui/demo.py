@@ -1,0 +1,100 @@
+"""`scribe demo`: serve on the embedded default and push the shipped sample visit through the API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+
+import httpx
+
+from review_ui.render import render_note, render_transcript
+from scribe.contracts import Draft, NoteSection, Transcript
+from scribe.settings import Settings
+
+READY_TIMEOUT_SECONDS = 120.0
+PROCESS_TIMEOUT_SECONDS = 600.0
+
+
+def _wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        try:
+            if client.get("/api/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the server did not become ready in time")
+
+
+def _wait_for_note(client: httpx.Client, encounter_id: str, job_id: str) -> None:
+    deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        encounter = client.get(f"/api/encounters/{encounter_id}").json()
+        if encounter["status"] == "drafted":
+            return
+        if encounter["status"] == "failed":
+            job = client.get(f"/api/jobs/{job_id}").json()
+            raise RuntimeError(f"processing failed: {job.get('last_error')}")
+        time.sleep(1.0)
+    raise RuntimeError("the note was not ready in time")
+
+
+def process_sample(client: httpx.Client) -> tuple[Transcript, Draft, float]:
+    """Create a patient and encounter, upload the sample, wait for the note; returns seconds."""
+    from scribe.samples import sample_patient_path, sample_visit_path
+
+    context = json.loads(sample_patient_path().read_text("utf-8"))
+    birth_year = date.today().year - int(context["age"])
+    patient = client.post("/api/patients", json={
+        "birth_date": f"{birth_year}-06-15", "sex": context["sex"]}).raise_for_status().json()
+    encounter = client.post("/api/encounters", json={
+        "patient_id": patient["id"], "date_of_service": date.today().isoformat(),
+        "clinician": "Demo Clinician",
+        "context": {"medications": context.get("medications", []),
+                    "problems": context.get("problems", [])},
+    }).raise_for_status().json()
+    started = time.monotonic()
+    upload = client.post(
+        f"/api/encounters/{encounter['id']}/recordings", params={"filename": "sample.opus"},
+        content=sample_visit_path().read_bytes(),
+        headers={"Content-Type": "audio/ogg", "Idempotency-Key": f"demo-{encounter['id']}"},
+    ).raise_for_status().json()
+    _wait_for_note(client, encounter["id"], upload["job_id"])
+    elapsed = time.monotonic() - started
+    transcript = Transcript.model_validate(
+        {k: v for k, v in client.get(f"/api/encounters/{encounter['id']}/transcript").json()
+         .items() if k not in ("id", "recording_id")})
+    note = client.get(f"/api/encounters/{encounter['id']}/note").json()
+    draft = Draft(sections=tuple(NoteSection.model_validate(s) for s in note["sections"]),
+                  drafter=note["drafter"])
+    return transcript, draft, elapsed
+
+
+def run_demo(settings: Settings, *, keep_serving: bool) -> int:
+    """Start `scribe serve`, process the sample visit, print it, then keep serving (or stop)."""
+    base_url = f"http://{settings.host}:{settings.port}"
+    server = subprocess.Popen([sys.executable, "-m", "review_ui.cli", "serve"])
+    try:
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            _wait_for_health(client, server)
+            transcript, draft, elapsed = process_sample(client)
+        sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n")
+        sys.stdout.write(f"\nSample visit processed in {elapsed:.1f} s (upload to draft note).\n")
+        if keep_serving:
+            sys.stdout.write(f"Service running at {base_url} (API docs at {base_url}/docs); "
+                             "press Ctrl-C to stop.\n")
+            sys.stdout.flush()
+            server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(60)
+    return 0

@@ -1,0 +1,97 @@
+"""API shapes of the service core (`XCreate` in, `XPublic` out)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from scribe.contracts import Lab
+
+
+class StrictModel(BaseModel):
+    """Request body that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientCreate(StrictModel):
+    """A new patient: the demographics the CMS-HCC model needs."""
+
+    external_id: str | None = Field(default=None, max_length=64, description="e.g. the MRN")
+    birth_date: date
+    sex: Literal["F", "M"]
+    dual_status: Literal["none", "full", "partial"] = "none"
+    orec: Literal["aged", "disabled", "esrd", "disabled_esrd"] = "aged"
+    institutional: bool = False
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        today = date.today()
+        if value > today or (today.year - value.year) > 125:
+            raise ValueError("birth_date must be in the past and within 125 years")
+        return value
+
+
+class PatientPublic(PatientCreate):
+    """A stored patient."""
+
+    id: str
+    created_at: datetime
+
+
+class VisitContext(StrictModel):
+    """What the clinic already knows for this visit (biases transcription, informs coding)."""
+
+    medications: list[str] = Field(default_factory=list, max_length=200)
+    problems: list[str] = Field(default_factory=list, max_length=200)
+    prior_year_dx: list[str] = Field(default_factory=list, max_length=200)
+    labs: list[Lab] = Field(default_factory=list, max_length=500)
+
+
+class EncounterCreate(StrictModel):
+    """A new encounter."""
+
+    patient_id: str
+    date_of_service: date
+    clinician: str = Field(default="", max_length=128)
+    context: VisitContext = Field(default_factory=VisitContext)
+
+
+class EncounterPublic(BaseModel):
+    """A stored encounter with its processing status."""
+
+    id: str
+    patient_id: str
+    clinician: str
+    date_of_service: date
+    status: str
+    context: dict[str, Any]
+    created_at: datetime
+
+
+class RecordingAccepted(BaseModel):
+    """Answer to an upload: the stored recording and the job that will process it."""
+
+    recording_id: str
+    job_id: str
+    sha256: str
+    size_bytes: int
+    duration_seconds: float
+    replayed: bool = Field(description="True when this Idempotency-Key was seen before")
+
+
+class JobPublic(BaseModel):
+    """A job's state."""
+
+    id: str
+    kind: str
+    encounter_id: str | None
+    status: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None

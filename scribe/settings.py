@@ -1,0 +1,85 @@
+"""The one settings object: every environment variable the service reads is declared here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration, read from `SCRIBE_*` variables (and `DATABASE_URL`).
+
+    Invalid values stop start-up with a message naming the setting; nothing falls back silently.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SCRIBE_", extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/scribe.db",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; sqlite:///path (default) or postgresql+psycopg://...",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Recordings and model caches.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_audio_seconds: float = Field(default=2 * 60 * 60, gt=0)
+
+    whisper_model: str = Field(
+        default="bundled:whisper-tiny.en",
+        description="'bundled:<catalogue name>' or a local CTranslate2 model directory.",
+    )
+    whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    whisper_compute_type: str = "int8"
+    whisper_threads: int = Field(default=2, ge=1)
+    whisper_beam_size: int = Field(default=1, ge=1, le=10)
+
+    drafter: Literal["grounded", "hf", "openai"] = Field(
+        default="grounded", description="Which NoteDrafter writes the draft."
+    )
+    llm_model: str = Field(
+        default="bundled:smollm2-135m-instruct",
+        description="For drafter=hf: 'bundled:<name>' or a local Hugging Face model directory.",
+    )
+    llm_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    llm_max_new_tokens: int = Field(default=384, ge=16, le=4096)
+    llm_endpoint_url: str | None = Field(
+        default=None, description="For drafter=openai: base URL of an OpenAI-compatible API."
+    )
+    llm_endpoint_model: str | None = None
+    llm_api_key: str | None = None
+    embedding_model: str = "bundled:all-minilm-l6-v2"
+    spacy_model: str = "bundled:en-core-web-sm"
+
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1, le=10)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("DATABASE_URL must be a sqlite:// or postgresql URL")
+        return value
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where uploaded recordings are stored."""
+        return self.data_dir / "recordings"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where packaged models that ship zipped are unpacked (locally, never downloaded)."""
+        return self.data_dir / "model-cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
