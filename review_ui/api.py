@@ -26,11 +26,25 @@ from scribe.schemas import (
 
 router = APIRouter(prefix="/api")
 
-ACCEPTED_CONTENT_TYPES = ("audio/", "video/webm", "video/mp4", "video/ogg",
-                          "application/octet-stream", "application/ogg")
-SUFFIX_BY_TYPE = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3",
-                  "audio/mp4": ".m4a", "audio/aac": ".aac", "audio/ogg": ".ogg",
-                  "audio/opus": ".opus", "audio/webm": ".webm", "video/webm": ".webm"}
+ACCEPTED_CONTENT_TYPES = (
+    "audio/",
+    "video/webm",
+    "video/mp4",
+    "video/ogg",
+    "application/octet-stream",
+    "application/ogg",
+)
+SUFFIX_BY_TYPE = {
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/webm": ".webm",
+    "video/webm": ".webm",
+}
 
 
 @router.post("/patients", status_code=201, response_model=PatientPublic)
@@ -62,8 +76,9 @@ def _upload_suffix(filename: str | None, content_type: str) -> str:
     return SUFFIX_BY_TYPE.get(content_type, ".audio")
 
 
-async def _receive_upload(request: Request, directory: Path, max_bytes: int,
-                          suffix: str) -> StoredUpload:
+async def _receive_upload(
+    request: Request, directory: Path, max_bytes: int, suffix: str
+) -> StoredUpload:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise HTTPException(413, f"upload exceeds the limit of {max_bytes} bytes")
@@ -92,15 +107,28 @@ def _replay(engine: Any, key: str, sha256: str) -> RecordingAccepted | None:
     recording, job = found
     if recording.sha256 != sha256:
         raise HTTPException(409, "Idempotency-Key was already used for a different recording")
-    return RecordingAccepted(recording_id=recording.id, job_id=job.id, sha256=recording.sha256,
-                             size_bytes=recording.size_bytes,
-                             duration_seconds=recording.duration_seconds, replayed=True)
+    return RecordingAccepted(
+        recording_id=recording.id,
+        job_id=job.id,
+        sha256=recording.sha256,
+        size_bytes=recording.size_bytes,
+        duration_seconds=recording.duration_seconds,
+        replayed=True,
+    )
 
 
-@router.post("/encounters/{encounter_id}/recordings", status_code=201,
-             response_model=RecordingAccepted,
-             responses={200: {"description": "Replay of an earlier upload with the same key"},
-                        409: {}, 413: {}, 415: {}, 422: {}})
+@router.post(
+    "/encounters/{encounter_id}/recordings",
+    status_code=201,
+    response_model=RecordingAccepted,
+    responses={
+        200: {"description": "Replay of an earlier upload with the same key"},
+        409: {},
+        413: {},
+        415: {},
+        422: {},
+    },
+)
 async def upload_recording(
     encounter_id: str,
     request: Request,
@@ -116,21 +144,34 @@ async def upload_recording(
         raise HTTPException(415, f"content type {content_type or '(none)'!r} is not audio")
     with transaction(engine) as session:
         services.get_encounter_row(session, encounter_id)
-    upload = await _receive_upload(request, settings.recordings_dir / "incoming",
-                                   settings.max_upload_bytes,
-                                   _upload_suffix(filename, content_type))
+    upload = await _receive_upload(
+        request,
+        settings.recordings_dir / "incoming",
+        settings.max_upload_bytes,
+        _upload_suffix(filename, content_type),
+    )
     try:
         if idempotency_key and (replay := _replay(engine, idempotency_key, upload.sha256)):
             upload.path.unlink(missing_ok=True)
             return _replayed_response(replay)
         try:
-            audio = await run_in_threadpool(decode_audio, upload.path,
-                                            max_seconds=settings.max_audio_seconds)
+            audio = await run_in_threadpool(
+                decode_audio, upload.path, max_seconds=settings.max_audio_seconds
+            )
         except AudioError as error:
             raise HTTPException(error.status_code, error.reason) from error
-        return await run_in_threadpool(_store_upload, engine, settings, actor, encounter_id,
-                                       upload, audio.container, audio.duration, content_type,
-                                       idempotency_key)
+        return await run_in_threadpool(
+            _store_upload,
+            engine,
+            settings,
+            actor,
+            encounter_id,
+            upload,
+            audio.container,
+            audio.duration,
+            content_type,
+            idempotency_key,
+        )
     finally:
         upload.path.unlink(missing_ok=True)
 
@@ -139,17 +180,31 @@ def _replayed_response(body: RecordingAccepted) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=200)
 
 
-def _store_upload(engine: Any, settings: Any, actor: str, encounter_id: str,
-                  upload: StoredUpload, container: str, duration: float, content_type: str,
-                  idempotency_key: str | None) -> Any:
+def _store_upload(
+    engine: Any,
+    settings: Any,
+    actor: str,
+    encounter_id: str,
+    upload: StoredUpload,
+    container: str,
+    duration: float,
+    content_type: str,
+    idempotency_key: str | None,
+) -> Any:
     destination: Path | None = None
     try:
         with transaction(engine) as session:
             recording, job = services.accept_recording(
-                session=session, encounter_id=encounter_id, upload=upload, container=container,
-                duration_seconds=duration, content_type=content_type,
-                idempotency_key=idempotency_key, recordings_dir=settings.recordings_dir,
-                actor=actor, max_attempts=settings.job_max_attempts,
+                session=session,
+                encounter_id=encounter_id,
+                upload=upload,
+                container=container,
+                duration_seconds=duration,
+                content_type=content_type,
+                idempotency_key=idempotency_key,
+                recordings_dir=settings.recordings_dir,
+                actor=actor,
+                max_attempts=settings.job_max_attempts,
             )
             destination = Path(recording.storage_path)
     except IntegrityError:
@@ -163,9 +218,14 @@ def _store_upload(engine: Any, settings: Any, actor: str, encounter_id: str,
         if destination:
             destination.unlink(missing_ok=True)
         raise
-    return RecordingAccepted(recording_id=recording.id, job_id=job.id, sha256=upload.sha256,
-                             size_bytes=upload.size_bytes, duration_seconds=duration,
-                             replayed=False)
+    return RecordingAccepted(
+        recording_id=recording.id,
+        job_id=job.id,
+        sha256=upload.sha256,
+        size_bytes=upload.size_bytes,
+        duration_seconds=duration,
+        replayed=False,
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
@@ -179,20 +239,36 @@ def read_job(job_id: str, engine: EngineDep) -> Any:
 def read_transcript(encounter_id: str, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     """The encounter's transcript: segments with times, speaker roles and words."""
     with transaction(engine) as session:
-        record, transcript = services.read_transcript(session=session,
-                                                      encounter_id=encounter_id, actor=actor)
-    return {"id": record.id, "recording_id": record.recording_id,
-            **transcript.model_dump(mode="json")}
+        record, transcript = services.read_transcript(
+            session=session, encounter_id=encounter_id, actor=actor
+        )
+    return {
+        "id": record.id,
+        "recording_id": record.recording_id,
+        **transcript.model_dump(mode="json"),
+    }
 
 
 @router.get("/encounters/{encounter_id}/note")
-def read_note(encounter_id: str, engine: EngineDep, actor: ActorDep,
-              version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+def read_note(
+    encounter_id: str,
+    engine: EngineDep,
+    actor: ActorDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
     """A draft note version (latest by default): sections, sentences, evidence, flags."""
     with transaction(engine) as session:
-        note = services.read_note(session=session, encounter_id=encounter_id, actor=actor,
-                                  version=version)
-    return {"id": note.id, "encounter_id": note.encounter_id, "version": note.version,
-            "transcript_id": note.transcript_id, "drafter": note.drafter,
-            "unsupported_count": note.unsupported_count, "sections": note.sections,
-            "provenance": note.provenance, "created_at": note.created_at.isoformat()}
+        note = services.read_note(
+            session=session, encounter_id=encounter_id, actor=actor, version=version
+        )
+    return {
+        "id": note.id,
+        "encounter_id": note.encounter_id,
+        "version": note.version,
+        "transcript_id": note.transcript_id,
+        "drafter": note.drafter,
+        "unsupported_count": note.unsupported_count,
+        "sections": note.sections,
+        "provenance": note.provenance,
+        "created_at": note.created_at.isoformat(),
+    }

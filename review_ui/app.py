@@ -21,8 +21,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app on the configured database (migrated to head on creation)."""
     settings = settings or get_settings()
     upgrade_database(settings.database_url)
-    app = FastAPI(title="HCC Scribe", version=code_version(),
-                  description="Ambient scribe with grounded notes and HCC capture.")
+    app = FastAPI(
+        title="HCC Scribe",
+        version=code_version(),
+        description="Ambient scribe with grounded notes and HCC capture.",
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.include_router(api.router)

@@ -52,10 +52,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     payload = {
         "catalogue_version": version,
         "in_use": [
-            {"setting": item.setting, "role": item.role, "name": item.model.name,
-             "path": str(item.model.path), "sha256": item.model.sha256,
-             "source": item.model.source, "version": item.model.version,
-             "licence": item.model.licence, "verified": not args.no_verify}
+            {
+                "setting": item.setting,
+                "role": item.role,
+                "name": item.model.name,
+                "path": str(item.model.path),
+                "sha256": item.model.sha256,
+                "source": item.model.source,
+                "version": item.model.version,
+                "licence": item.model.licence,
+                "verified": not args.no_verify,
+            }
             for item in used
         ],
         "catalogue": [entry.__dict__ for entry in entries.values()],
@@ -68,8 +75,10 @@ def _render_models(payload: dict[str, Any]) -> str:
     lines = [f"model catalogue {payload['catalogue_version']}; in use:"]
     for item in payload["in_use"]:
         state = "sha256 OK" if item["verified"] else "not verified"
-        lines.append(f"  {item['role']:<20} {item['name']:<24} {item['source']:<32} "
-                     f"{item['sha256'][:12]}  {state}  ({item['setting']})")
+        lines.append(
+            f"  {item['role']:<20} {item['name']:<24} {item['source']:<32} "
+            f"{item['sha256'][:12]}  {state}  ({item['setting']})"
+        )
     return "\n".join(lines)
 
 
@@ -107,8 +116,9 @@ def _patient_hotwords(patient: Any) -> tuple[str, ...]:
 
     if patient is None:
         return ()
-    return visit_hotwords({"medications": list(patient.medications),
-                           "problems": list(patient.problems)})
+    return visit_hotwords(
+        {"medications": list(patient.medications), "problems": list(patient.problems)}
+    )
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -116,8 +126,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from review_ui.render import render_transcript
 
     settings = _settings()
-    transcript = _transcribe_file(settings, args.audio, _patient_hotwords(
-        _load_patient(args.patient_json)))
+    transcript = _transcribe_file(
+        settings, args.audio, _patient_hotwords(_load_patient(args.patient_json))
+    )
     _emit(transcript.model_dump(mode="json"), args.json, lambda _: render_transcript(transcript))
     return 0
 
@@ -134,8 +145,9 @@ def cmd_draft(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         raise CliError(f"no such file: {args.transcript_json}") from error
     except ValidationError as error:
-        raise CliError(f"{args.transcript_json} is not a transcript JSON: "
-                       f"{error.errors()[0]['msg']}") from error
+        raise CliError(
+            f"{args.transcript_json} is not a transcript JSON: {error.errors()[0]['msg']}"
+        ) from error
     draft = build_drafter(settings, models_in_use(settings)).draft(transcript)
     _emit(draft.model_dump(mode="json"), args.json, lambda _: render_note(draft))
     return 0
@@ -153,11 +165,11 @@ def cmd_process(args: argparse.Namespace) -> int:
     payload = {
         "transcript": transcript.model_dump(mode="json"),
         "note": draft.model_dump(mode="json"),
-        "provenance": [item.model_dump(mode="json")
-                       for item in (*transcript.provenance, *draft.provenance)],
+        "provenance": [
+            item.model_dump(mode="json") for item in (*transcript.provenance, *draft.provenance)
+        ],
     }
-    _emit(payload, args.json,
-          lambda _: render_transcript(transcript) + "\n\n" + render_note(draft))
+    _emit(payload, args.json, lambda _: render_transcript(transcript) + "\n\n" + render_note(draft))
     return 0
 
 
@@ -175,8 +187,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     supervisor = WorkerSupervisor()
     supervisor.start()
     try:
-        uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                    log_level="info")
+        uvicorn.run(
+            app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
+        )
     finally:
         supervisor.stop()
     return 0
@@ -190,10 +203,13 @@ def cmd_worker(_args: argparse.Namespace) -> int:
 
     settings = _settings()
     upgrade_database(settings.database_url)
-    worker = Worker(make_engine(settings.database_url), build_handlers(settings),
-                    lease_seconds=settings.job_lease_seconds,
-                    max_attempts=settings.job_max_attempts,
-                    poll_seconds=settings.worker_poll_seconds)
+    worker = Worker(
+        make_engine(settings.database_url),
+        build_handlers(settings),
+        lease_seconds=settings.job_lease_seconds,
+        max_attempts=settings.job_max_attempts,
+        poll_seconds=settings.worker_poll_seconds,
+    )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stopping.set())
     worker.run_forever()
@@ -214,17 +230,29 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         settings = _settings()
         with transaction(make_engine(settings.database_url)) as session:
             report = verify_database(session)
-    payload = {"ok": report.ok, "checked": report.checked, "last_seq": report.last_seq,
-               "problems": report.problems}
-    _emit(payload, args.json, lambda p: ("audit chain OK" if p["ok"] else "audit chain BROKEN")
-          + f": {p['checked']} events checked" + "".join(f"\n  {x}" for x in p["problems"]))
+    payload = {
+        "ok": report.ok,
+        "checked": report.checked,
+        "last_seq": report.last_seq,
+        "problems": report.problems,
+    }
+    _emit(
+        payload,
+        args.json,
+        lambda p: (
+            ("audit chain OK" if p["ok"] else "audit chain BROKEN")
+            + f": {p['checked']} events checked"
+            + "".join(f"\n  {x}" for x in p["problems"])
+        ),
+    )
     return 0 if report.ok else 1
 
 
 def cmd_eval_notes(args: argparse.Namespace) -> int:
     """Draft notes for an ACI-BENCH JSONL file and score them against the reference notes."""
-    from review_ui.composition import build_drafter, models_in_use
     from scribe.evaluation.notes import evaluate_notes
+
+    from review_ui.composition import build_drafter, models_in_use
 
     settings = _settings()
     if args.drafter:
@@ -281,14 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(handler=cmd_models)
 
     audit = commands.add_parser("audit", help="audit trail tools").add_subparsers(
-        dest="audit_command", required=True)
+        dest="audit_command", required=True
+    )
     verify = audit.add_parser("verify", help="verify the hash chain")
     verify.add_argument("--file", help="an exported JSON Lines audit file instead of the database")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_audit_verify)
 
     evaluate = commands.add_parser("eval", help="evaluations").add_subparsers(
-        dest="eval_command", required=True)
+        dest="eval_command", required=True
+    )
     notes = evaluate.add_parser("notes", help="ROUGE and clinical-fact scores on ACI-BENCH")
     notes.add_argument("--dataset", required=True)
     notes.add_argument("--drafter", choices=["grounded", "hf", "openai"])

@@ -29,24 +29,36 @@ def models_in_use(settings: Settings, *, verify: bool = True) -> list[ModelInUse
     Raises ModelError naming the setting to fix.
     """
     used = [
-        ModelInUse("SCRIBE_WHISPER_MODEL", "transcriber",
-                   _resolve(settings, "SCRIBE_WHISPER_MODEL", settings.whisper_model,
-                            verify=verify)),
-        ModelInUse("SCRIBE_SPACY_MODEL", "clinical-nlp",
-                   _resolve(settings, "SCRIBE_SPACY_MODEL", settings.spacy_model, verify=verify)),
-        ModelInUse("SCRIBE_EMBEDDING_MODEL", "sentence-embedding",
-                   _resolve(settings, "SCRIBE_EMBEDDING_MODEL", settings.embedding_model,
-                            verify=verify)),
+        ModelInUse(
+            "SCRIBE_WHISPER_MODEL",
+            "transcriber",
+            _resolve(settings, "SCRIBE_WHISPER_MODEL", settings.whisper_model, verify=verify),
+        ),
+        ModelInUse(
+            "SCRIBE_SPACY_MODEL",
+            "clinical-nlp",
+            _resolve(settings, "SCRIBE_SPACY_MODEL", settings.spacy_model, verify=verify),
+        ),
+        ModelInUse(
+            "SCRIBE_EMBEDDING_MODEL",
+            "sentence-embedding",
+            _resolve(settings, "SCRIBE_EMBEDDING_MODEL", settings.embedding_model, verify=verify),
+        ),
     ]
     if settings.drafter == "hf":
-        used.append(ModelInUse("SCRIBE_LLM_MODEL", "note-llm",
-                               _resolve(settings, "SCRIBE_LLM_MODEL", settings.llm_model,
-                                        verify=verify)))
+        used.append(
+            ModelInUse(
+                "SCRIBE_LLM_MODEL",
+                "note-llm",
+                _resolve(settings, "SCRIBE_LLM_MODEL", settings.llm_model, verify=verify),
+            )
+        )
     if settings.drafter == "openai" and not (
         settings.llm_endpoint_url and settings.llm_endpoint_model
     ):
-        raise ModelError("SCRIBE_DRAFTER=openai needs SCRIBE_LLM_ENDPOINT_URL and "
-                         "SCRIBE_LLM_ENDPOINT_MODEL")
+        raise ModelError(
+            "SCRIBE_DRAFTER=openai needs SCRIBE_LLM_ENDPOINT_URL and SCRIBE_LLM_ENDPOINT_MODEL"
+        )
     return used
 
 
@@ -60,9 +72,13 @@ def build_transcriber(settings: Settings, used: list[ModelInUse]) -> Transcriber
 
     model = _by_setting(used, "SCRIBE_WHISPER_MODEL")
     return FasterWhisperTranscriber(
-        model.path, model_sha256=model.sha256, model_name=model.name,
-        device=settings.whisper_device, compute_type=settings.whisper_compute_type,
-        cpu_threads=settings.whisper_threads, beam_size=settings.whisper_beam_size,
+        model.path,
+        model_sha256=model.sha256,
+        model_name=model.name,
+        device=settings.whisper_device,
+        compute_type=settings.whisper_compute_type,
+        cpu_threads=settings.whisper_threads,
+        beam_size=settings.whisper_beam_size,
         vocabulary=load_vocabulary(),
     )
 
@@ -87,13 +103,21 @@ def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
     if settings.drafter == "hf":
         llm = _by_setting(used, "SCRIBE_LLM_MODEL")
         return HfNoteDrafter(
-            llm.path, model_sha256=llm.sha256, model_name=llm.name, device=settings.llm_device,
-            max_new_tokens=settings.llm_max_new_tokens, aligner=aligner, checker=checker,
+            llm.path,
+            model_sha256=llm.sha256,
+            model_name=llm.name,
+            device=settings.llm_device,
+            max_new_tokens=settings.llm_max_new_tokens,
+            aligner=aligner,
+            checker=checker,
             cache_dir=settings.model_cache_dir,
         )
     return OpenAINoteDrafter(
-        settings.llm_endpoint_url or "", settings.llm_endpoint_model or "",
-        settings.llm_api_key, aligner=aligner, checker=checker,
+        settings.llm_endpoint_url or "",
+        settings.llm_endpoint_model or "",
+        settings.llm_api_key,
+        aligner=aligner,
+        checker=checker,
     )
 
 
@@ -105,7 +129,8 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     used = models_in_use(settings)
     return {
         TRANSCRIBE_JOB: TranscribeHandler(
-            build_transcriber(settings, used), max_audio_seconds=settings.max_audio_seconds,
+            build_transcriber(settings, used),
+            max_audio_seconds=settings.max_audio_seconds,
             max_attempts=settings.job_max_attempts,
         ),
         DRAFT_JOB: DraftHandler(build_drafter(settings, used)),

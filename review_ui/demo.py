@@ -1,4 +1,4 @@
-"""`scribe demo`: serve on the embedded default and push the shipped sample visit through the API."""
+"""`scribe demo`: serve on the embedded default; push the shipped sample visit through the API."""
 
 from __future__ import annotations
 
@@ -51,28 +51,54 @@ def process_sample(client: httpx.Client) -> tuple[Transcript, Draft, float]:
 
     context = json.loads(sample_patient_path().read_text("utf-8"))
     birth_year = date.today().year - int(context["age"])
-    patient = client.post("/api/patients", json={
-        "birth_date": f"{birth_year}-06-15", "sex": context["sex"]}).raise_for_status().json()
-    encounter = client.post("/api/encounters", json={
-        "patient_id": patient["id"], "date_of_service": date.today().isoformat(),
-        "clinician": "Demo Clinician",
-        "context": {"medications": context.get("medications", []),
-                    "problems": context.get("problems", [])},
-    }).raise_for_status().json()
+    patient = (
+        client.post(
+            "/api/patients", json={"birth_date": f"{birth_year}-06-15", "sex": context["sex"]}
+        )
+        .raise_for_status()
+        .json()
+    )
+    encounter = (
+        client.post(
+            "/api/encounters",
+            json={
+                "patient_id": patient["id"],
+                "date_of_service": date.today().isoformat(),
+                "clinician": "Demo Clinician",
+                "context": {
+                    "medications": context.get("medications", []),
+                    "problems": context.get("problems", []),
+                },
+            },
+        )
+        .raise_for_status()
+        .json()
+    )
     started = time.monotonic()
-    upload = client.post(
-        f"/api/encounters/{encounter['id']}/recordings", params={"filename": "sample.opus"},
-        content=sample_visit_path().read_bytes(),
-        headers={"Content-Type": "audio/ogg", "Idempotency-Key": f"demo-{encounter['id']}"},
-    ).raise_for_status().json()
+    upload = (
+        client.post(
+            f"/api/encounters/{encounter['id']}/recordings",
+            params={"filename": "sample.opus"},
+            content=sample_visit_path().read_bytes(),
+            headers={"Content-Type": "audio/ogg", "Idempotency-Key": f"demo-{encounter['id']}"},
+        )
+        .raise_for_status()
+        .json()
+    )
     _wait_for_note(client, encounter["id"], upload["job_id"])
     elapsed = time.monotonic() - started
     transcript = Transcript.model_validate(
-        {k: v for k, v in client.get(f"/api/encounters/{encounter['id']}/transcript").json()
-         .items() if k not in ("id", "recording_id")})
+        {
+            k: v
+            for k, v in client.get(f"/api/encounters/{encounter['id']}/transcript").json().items()
+            if k not in ("id", "recording_id")
+        }
+    )
     note = client.get(f"/api/encounters/{encounter['id']}/note").json()
-    draft = Draft(sections=tuple(NoteSection.model_validate(s) for s in note["sections"]),
-                  drafter=note["drafter"])
+    draft = Draft(
+        sections=tuple(NoteSection.model_validate(s) for s in note["sections"]),
+        drafter=note["drafter"],
+    )
     return transcript, draft, elapsed
 
 
@@ -87,8 +113,10 @@ def run_demo(settings: Settings, *, keep_serving: bool) -> int:
         sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n")
         sys.stdout.write(f"\nSample visit processed in {elapsed:.1f} s (upload to draft note).\n")
         if keep_serving:
-            sys.stdout.write(f"Service running at {base_url} (API docs at {base_url}/docs); "
-                             "press Ctrl-C to stop.\n")
+            sys.stdout.write(
+                f"Service running at {base_url} (API docs at {base_url}/docs); "
+                "press Ctrl-C to stop.\n"
+            )
             sys.stdout.flush()
             server.wait()
     except KeyboardInterrupt:

@@ -27,7 +27,10 @@ def render_note(draft: Draft) -> str:
         lines.append(f"  {section.title.upper()}")
         for sentence in section.sentences:
             links = ",".join(str(item.segment_id) for item in sentence.evidence) or "-"
-            flag = "" if sentence.status == "supported" else "  [UNSUPPORTED: " + "; ".join(
-                sentence.issues) + "]"
+            flag = (
+                ""
+                if sentence.status == "supported"
+                else "  [UNSUPPORTED: " + "; ".join(sentence.issues) + "]"
+            )
             lines.append(f"    {sentence.text}  <segments {links}>{flag}")
     return "\n".join(lines)

@@ -180,8 +180,9 @@ def verify_export_file(path: Path) -> ChainReport:
     if not events:
         raise ValueError("the export holds no audit events")
     first = events[0]
-    return verify_events(events, start_hash=str(first.get("prev_hash")),
-                         start_seq=int(first.get("seq", 1)) - 1)
+    return verify_events(
+        events, start_hash=str(first.get("prev_hash")), start_seq=int(first.get("seq", 1)) - 1
+    )
 
 
 def export_events(session: Session, path: Path) -> int:

@@ -134,16 +134,19 @@ def assert_owned(session: Session, claim: Claim) -> None:
 def renew_lease(engine: Engine, claim: Claim, *, lease_seconds: float) -> None:
     """Extend the lease of a running attempt; raises StaleAttempt if it was lost."""
     with transaction(engine) as session:
-        _fenced_update(
-            session, claim, lease_expires_at=utcnow() + timedelta(seconds=lease_seconds)
-        )
+        _fenced_update(session, claim, lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
 
 
 def complete(session: Session, claim: Claim) -> None:
     """Mark the job succeeded, in the same transaction as the stage's output."""
     _fenced_update(
-        session, claim, status=SUCCEEDED, lease_owner=None, lease_expires_at=None,
-        finished_at=utcnow(), last_error=None,
+        session,
+        claim,
+        status=SUCCEEDED,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=utcnow(),
+        last_error=None,
     )
 
 
@@ -176,8 +179,12 @@ def _record_final_failure(session: Session, claim: Claim, reason: str) -> None:
         encounter.status = "failed"
         session.add(encounter)
     record_event(
-        session, actor="system:worker", action="job.failed", outcome="failure",
+        session,
+        actor="system:worker",
+        action="job.failed",
+        outcome="failure",
         patient_id=encounter.patient_id if encounter else None,
-        encounter_id=claim.encounter_id, subject=f"job/{claim.job_id}",
+        encounter_id=claim.encounter_id,
+        subject=f"job/{claim.job_id}",
         details={"kind": claim.kind, "attempt": claim.attempt, "reason": reason[:500]},
     )

@@ -59,15 +59,22 @@ def _transcript_rows(
     transcript: Transcript, *, encounter_id: str, recording_id: str, job_id: str
 ) -> tuple[TranscriptRecord, list[TranscriptSegmentRecord]]:
     record = TranscriptRecord(
-        encounter_id=encounter_id, recording_id=recording_id, language=transcript.language,
-        duration_seconds=transcript.duration, notices=list(transcript.notices),
+        encounter_id=encounter_id,
+        recording_id=recording_id,
+        language=transcript.language,
+        duration_seconds=transcript.duration,
+        notices=list(transcript.notices),
         provenance=[item.model_dump(mode="json") for item in transcript.provenance],
         job_id=job_id,
     )
     segments = [
         TranscriptSegmentRecord(
-            transcript_id=record.id, seq=segment.id, start=segment.start, end=segment.end,
-            speaker=segment.speaker, text=segment.text,
+            transcript_id=record.id,
+            seq=segment.id,
+            start=segment.start,
+            end=segment.end,
+            speaker=segment.speaker,
+            text=segment.text,
             words=[word.model_dump(mode="json") for word in segment.words],
         )
         for segment in transcript.segments
@@ -78,8 +85,9 @@ def _transcript_rows(
 class TranscribeHandler:
     """Job `transcribe`: decode the recording, transcribe it, store it, queue the draft."""
 
-    def __init__(self, transcriber: Transcriber, *, max_audio_seconds: float,
-                 max_attempts: int) -> None:
+    def __init__(
+        self, transcriber: Transcriber, *, max_audio_seconds: float, max_attempts: int
+    ) -> None:
         self._transcriber = transcriber
         self._max_audio_seconds = max_audio_seconds
         self._max_attempts = max_attempts
@@ -99,8 +107,9 @@ class TranscribeHandler:
                 audio = decode_audio(path, max_seconds=self._max_audio_seconds)
             except AudioError as error:
                 raise PermanentJobError(error.reason) from error
-            transcript = self._transcriber.transcribe(audio.samples,
-                                                      hotwords=visit_hotwords(context))
+            transcript = self._transcriber.transcribe(
+                audio.samples, hotwords=visit_hotwords(context)
+            )
         with transaction(engine) as session:
             jobs.assert_owned(session, claim)
             existing = _existing_transcript(session, recording_id)
@@ -109,10 +118,13 @@ class TranscribeHandler:
             self._queue_draft(session, claim, existing)
             jobs.complete(session, claim)
 
-    def _store(self, session: Session, claim: Claim, transcript: Transcript,
-               recording: Recording) -> str:
+    def _store(
+        self, session: Session, claim: Claim, transcript: Transcript, recording: Recording
+    ) -> str:
         record, segments = _transcript_rows(
-            transcript, encounter_id=recording.encounter_id, recording_id=recording.id,
+            transcript,
+            encounter_id=recording.encounter_id,
+            recording_id=recording.id,
             job_id=claim.job_id,
         )
         session.add(record)
@@ -121,22 +133,36 @@ class TranscribeHandler:
         encounter = get_encounter_row(session, recording.encounter_id)
         encounter.status = "transcribed"
         session.add(encounter)
-        record_event(session, actor=WORKER_ACTOR, action="transcript.create",
-                     patient_id=encounter.patient_id, encounter_id=encounter.id,
-                     subject=f"transcript/{record.id}",
-                     details={"job_id": claim.job_id, "attempt": claim.attempt,
-                              "segments": len(segments), "notices": list(transcript.notices)})
+        record_event(
+            session,
+            actor=WORKER_ACTOR,
+            action="transcript.create",
+            patient_id=encounter.patient_id,
+            encounter_id=encounter.id,
+            subject=f"transcript/{record.id}",
+            details={
+                "job_id": claim.job_id,
+                "attempt": claim.attempt,
+                "segments": len(segments),
+                "notices": list(transcript.notices),
+            },
+        )
         return record.id
 
     def _queue_draft(self, session: Session, claim: Claim, transcript_id: str) -> None:
         already = session.exec(
-            select(Job).where(Job.kind == DRAFT_JOB,
-                              Job.payload["transcript_id"].as_string() == transcript_id)
+            select(Job).where(
+                Job.kind == DRAFT_JOB, Job.payload["transcript_id"].as_string() == transcript_id
+            )
         ).first()
         if already is None:
-            jobs.enqueue(session, kind=DRAFT_JOB, encounter_id=claim.encounter_id,
-                         payload={"transcript_id": transcript_id},
-                         max_attempts=self._max_attempts)
+            jobs.enqueue(
+                session,
+                kind=DRAFT_JOB,
+                encounter_id=claim.encounter_id,
+                payload={"transcript_id": transcript_id},
+                max_attempts=self._max_attempts,
+            )
 
 
 def _existing_transcript(session: Session, recording_id: str) -> str | None:
@@ -167,9 +193,12 @@ class DraftHandler:
             jobs.assert_owned(session, claim)
             if _existing_note(session, claim.job_id) is None:
                 note = note_record_from_draft(
-                    draft, encounter_id=record.encounter_id, transcript_id=record.id,
+                    draft,
+                    encounter_id=record.encounter_id,
+                    transcript_id=record.id,
                     version=next_note_version(session, record.encounter_id),
-                    job_id=claim.job_id, created_by=WORKER_ACTOR,
+                    job_id=claim.job_id,
+                    created_by=WORKER_ACTOR,
                 )
                 session.add(note)
                 session.flush()
@@ -180,11 +209,21 @@ class DraftHandler:
         encounter = get_encounter_row(session, note.encounter_id)
         encounter.status = "drafted"
         session.add(encounter)
-        record_event(session, actor=WORKER_ACTOR, action="note.draft", outcome="success",
-                     patient_id=encounter.patient_id, encounter_id=encounter.id,
-                     subject=f"note/{note.id}",
-                     details={"job_id": claim.job_id, "version": note.version,
-                              "drafter": note.drafter, "unsupported": note.unsupported_count})
+        record_event(
+            session,
+            actor=WORKER_ACTOR,
+            action="note.draft",
+            outcome="success",
+            patient_id=encounter.patient_id,
+            encounter_id=encounter.id,
+            subject=f"note/{note.id}",
+            details={
+                "job_id": claim.job_id,
+                "version": note.version,
+                "drafter": note.drafter,
+                "unsupported": note.unsupported_count,
+            },
+        )
         for follow_up in self._follow_ups:
             follow_up(session, claim, note)
 

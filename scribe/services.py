@@ -40,8 +40,13 @@ def create_patient(*, session: Session, data: PatientCreate, actor: str) -> Pati
     patient = Patient(**data.model_dump())
     session.add(patient)
     session.flush()
-    record_event(session, actor=actor, action="patient.create", patient_id=patient.id,
-                 subject=f"patient/{patient.id}")
+    record_event(
+        session,
+        actor=actor,
+        action="patient.create",
+        patient_id=patient.id,
+        subject=f"patient/{patient.id}",
+    )
     return patient
 
 
@@ -57,8 +62,14 @@ def create_encounter(*, session: Session, data: EncounterCreate, actor: str) -> 
     )
     session.add(encounter)
     session.flush()
-    record_event(session, actor=actor, action="encounter.create", patient_id=data.patient_id,
-                 encounter_id=encounter.id, subject=f"encounter/{encounter.id}")
+    record_event(
+        session,
+        actor=actor,
+        action="encounter.create",
+        patient_id=data.patient_id,
+        encounter_id=encounter.id,
+        subject=f"encounter/{encounter.id}",
+    )
     return encounter
 
 
@@ -67,8 +78,14 @@ def get_encounter(*, session: Session, encounter_id: str, actor: str) -> Encount
     encounter = session.get(Encounter, encounter_id)
     if encounter is None:
         raise NotFound(f"encounter {encounter_id} not found")
-    record_event(session, actor=actor, action="encounter.read", patient_id=encounter.patient_id,
-                 encounter_id=encounter.id, subject=f"encounter/{encounter.id}")
+    record_event(
+        session,
+        actor=actor,
+        action="encounter.read",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter.id,
+        subject=f"encounter/{encounter.id}",
+    )
     return encounter
 
 
@@ -80,8 +97,9 @@ def find_recording(*, session: Session, idempotency_key: str) -> tuple[Recording
     if recording is None:
         return None
     job = session.exec(
-        select(Job).where(Job.kind == TRANSCRIBE_JOB, Job.payload["recording_id"].as_string()
-                          == recording.id)
+        select(Job).where(
+            Job.kind == TRANSCRIBE_JOB, Job.payload["recording_id"].as_string() == recording.id
+        )
     ).one()
     return recording, job
 
@@ -112,19 +130,36 @@ def accept_recording(
     recordings_dir.mkdir(parents=True, exist_ok=True)
     os.replace(upload.path, destination)
     recording = Recording(
-        id=recording_id, encounter_id=encounter_id, storage_path=str(destination),
-        sha256=upload.sha256, size_bytes=upload.size_bytes, content_type=content_type,
-        container=container, duration_seconds=duration_seconds, idempotency_key=idempotency_key,
+        id=recording_id,
+        encounter_id=encounter_id,
+        storage_path=str(destination),
+        sha256=upload.sha256,
+        size_bytes=upload.size_bytes,
+        content_type=content_type,
+        container=container,
+        duration_seconds=duration_seconds,
+        idempotency_key=idempotency_key,
     )
     session.add(recording)
     session.flush()
-    job = jobs.enqueue(session, kind=TRANSCRIBE_JOB, encounter_id=encounter_id,
-                       payload={"recording_id": recording_id}, max_attempts=max_attempts)
+    job = jobs.enqueue(
+        session,
+        kind=TRANSCRIBE_JOB,
+        encounter_id=encounter_id,
+        payload={"recording_id": recording_id},
+        max_attempts=max_attempts,
+    )
     encounter.status = "queued"
     session.add(encounter)
-    record_event(session, actor=actor, action="recording.upload", patient_id=encounter.patient_id,
-                 encounter_id=encounter_id, subject=f"recording/{recording_id}",
-                 details={"sha256": upload.sha256, "bytes": upload.size_bytes, "job_id": job.id})
+    record_event(
+        session,
+        actor=actor,
+        action="recording.upload",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"recording/{recording_id}",
+        details={"sha256": upload.sha256, "bytes": upload.size_bytes, "job_id": job.id},
+    )
     return recording, job
 
 
@@ -142,9 +177,14 @@ def transcript_from_rows(
     """Rebuild the Transcript contract from its stored rows."""
     return Transcript(
         segments=tuple(
-            Segment(id=row.seq, start=row.start, end=row.end, text=row.text,
-                    speaker=row.speaker,  # type: ignore[arg-type]
-                    words=tuple(Word(**word) for word in row.words))
+            Segment(
+                id=row.seq,
+                start=row.start,
+                end=row.end,
+                text=row.text,
+                speaker=row.speaker,  # type: ignore[arg-type]
+                words=tuple(Word(**word) for word in row.words),
+            )
             for row in segments
         ),
         language=record.language,
@@ -179,8 +219,14 @@ def read_transcript(
     ).first()
     if record is None:
         raise NotFound(f"encounter {encounter_id} has no transcript yet")
-    record_event(session, actor=actor, action="transcript.read", patient_id=encounter.patient_id,
-                 encounter_id=encounter_id, subject=f"transcript/{record.id}")
+    record_event(
+        session,
+        actor=actor,
+        action="transcript.read",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"transcript/{record.id}",
+    )
     return load_transcript(session, record.id)
 
 
@@ -194,11 +240,19 @@ def read_note(
         query = query.where(NoteDraftRecord.version == version)
     note = session.exec(query.order_by(col(NoteDraftRecord.version).desc())).first()
     if note is None:
-        raise NotFound(f"encounter {encounter_id} has no note draft" +
-                       (f" version {version}" if version is not None else " yet"))
-    record_event(session, actor=actor, action="note.read", patient_id=encounter.patient_id,
-                 encounter_id=encounter_id, subject=f"note/{note.id}",
-                 details={"version": note.version})
+        raise NotFound(
+            f"encounter {encounter_id} has no note draft"
+            + (f" version {version}" if version is not None else " yet")
+        )
+    record_event(
+        session,
+        actor=actor,
+        action="note.read",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"note/{note.id}",
+        details={"version": note.version},
+    )
     return note
 
 
@@ -221,15 +275,23 @@ def next_note_version(session: Session, encounter_id: str) -> int:
 
 
 def note_record_from_draft(
-    draft: Draft, *, encounter_id: str, transcript_id: str | None, version: int,
-    job_id: str | None, created_by: str,
+    draft: Draft,
+    *,
+    encounter_id: str,
+    transcript_id: str | None,
+    version: int,
+    job_id: str | None,
+    created_by: str,
 ) -> NoteDraftRecord:
     """A note row holding a Draft contract."""
     return NoteDraftRecord(
-        encounter_id=encounter_id, transcript_id=transcript_id, version=version,
+        encounter_id=encounter_id,
+        transcript_id=transcript_id,
+        version=version,
         drafter=draft.drafter,
         sections=[section.model_dump(mode="json") for section in draft.sections],
         provenance=[item.model_dump(mode="json") for item in draft.provenance],
         unsupported_count=sum(1 for s in draft.sentences() if s.status == "unsupported"),
-        job_id=job_id, created_by=created_by,
+        job_id=job_id,
+        created_by=created_by,
     )

@@ -91,7 +91,9 @@ class TranscriptSegmentRecord(SQLModel, table=True):
     end: float
     speaker: str = Field(default="unknown", max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    words: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    words: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class NoteDraftRecord(SQLModel, table=True):

@@ -49,8 +49,9 @@ class _LeaseKeeper:
             try:
                 jobs.renew_lease(self._engine, self._claim, lease_seconds=self._lease_seconds)
             except StaleAttempt:
-                logger.warning("job %s attempt %s lost its lease", self._claim.job_id,
-                               self._claim.attempt)
+                logger.warning(
+                    "job %s attempt %s lost its lease", self._claim.job_id, self._claim.attempt
+                )
                 return
             except Exception:  # noqa: BLE001  (a failed renewal is retried at the next tick)
                 logger.exception("lease renewal failed for job %s", self._claim.job_id)
@@ -92,8 +93,9 @@ class Worker:
             with _LeaseKeeper(self._engine, claim, self._lease_seconds):
                 self._handlers[claim.kind](claim, self._engine)
         except StaleAttempt:
-            logger.warning("job %s attempt %s was superseded; output discarded", claim.job_id,
-                           claim.attempt)
+            logger.warning(
+                "job %s attempt %s was superseded; output discarded", claim.job_id, claim.attempt
+            )
         except PermanentJobError as error:
             self._record_failure(claim, str(error), permanent=True)
         except Exception as error:  # noqa: BLE001  (any other failure is retried, then failed)
@@ -104,14 +106,25 @@ class Worker:
 
     def _record_failure(self, claim: Claim, reason: str, *, permanent: bool) -> None:
         try:
-            status = jobs.fail(self._engine, claim, reason=reason, permanent=permanent,
-                               max_attempts=self._max_attempts)
+            status = jobs.fail(
+                self._engine,
+                claim,
+                reason=reason,
+                permanent=permanent,
+                max_attempts=self._max_attempts,
+            )
         except StaleAttempt:
-            logger.warning("job %s attempt %s failed after losing its lease", claim.job_id,
-                           claim.attempt)
+            logger.warning(
+                "job %s attempt %s failed after losing its lease", claim.job_id, claim.attempt
+            )
             return
-        logger.warning("job %s attempt %s failed (%s); now %s", claim.job_id, claim.attempt,
-                       "permanent" if permanent else "retryable", status)
+        logger.warning(
+            "job %s attempt %s failed (%s); now %s",
+            claim.job_id,
+            claim.attempt,
+            "permanent" if permanent else "retryable",
+            status,
+        )
 
     def run_forever(self) -> None:
         """Run jobs until `stopping` is set (SIGTERM/SIGINT in `scribe worker`)."""

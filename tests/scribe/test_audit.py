@@ -14,8 +14,13 @@ from scribe.db import transaction
 def _append(engine: Engine, count: int) -> None:
     with transaction(engine) as session:
         for index in range(count):
-            record_event(session, actor=f"user{index}", action="note.read",
-                         encounter_id=f"enc{index}", details={"n": index})
+            record_event(
+                session,
+                actor=f"user{index}",
+                action="note.read",
+                encounter_id=f"enc{index}",
+                details={"n": index},
+            )
 
 
 def _verify(engine: Engine) -> tuple[bool, list[str]]:
@@ -62,10 +67,13 @@ def test_inserted_event_is_detected(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET seq = seq + 1000 WHERE seq >= 2"))
         connection.execute(text("UPDATE audit_event SET seq = seq - 999 WHERE seq >= 1000"))
-        connection.execute(text(
-            "INSERT INTO audit_event (seq, occurred_at, actor, action, outcome, details, "
-            "prev_hash, hash) VALUES (2, '2026-01-01 00:00:00', 'x', 'note.read', 'success', "
-            "'{}', 'abc', 'forged')"))
+        connection.execute(
+            text(
+                "INSERT INTO audit_event (seq, occurred_at, actor, action, outcome, details, "
+                "prev_hash, hash) VALUES (2, '2026-01-01 00:00:00', 'x', 'note.read', 'success', "
+                "'{}', 'abc', 'forged')"
+            )
+        )
     ok, _ = _verify(engine)
     assert not ok
 

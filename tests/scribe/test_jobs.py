@@ -31,8 +31,13 @@ def _encounter(engine: Engine) -> str:
 def _enqueue(engine: Engine, kind: str = "work", max_attempts: int = 3) -> str:
     encounter_id = _encounter(engine)
     with transaction(engine) as session:
-        return jobs.enqueue(session, kind=kind, encounter_id=encounter_id, payload={"n": 1},
-                            max_attempts=max_attempts).id
+        return jobs.enqueue(
+            session,
+            kind=kind,
+            encounter_id=encounter_id,
+            payload={"n": 1},
+            max_attempts=max_attempts,
+        ).id
 
 
 def _job(engine: Engine, job_id: str) -> Job:
@@ -107,8 +112,7 @@ class _Handler:
 
 
 def _worker(engine: Engine, handler: _Handler, lease: float = 30) -> Worker:
-    return Worker(engine, {"work": handler}, lease_seconds=lease, max_attempts=3,
-                  poll_seconds=0.01)
+    return Worker(engine, {"work": handler}, lease_seconds=lease, max_attempts=3, poll_seconds=0.01)
 
 
 def test_worker_runs_a_job_to_success(engine: Engine) -> None:
