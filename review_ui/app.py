@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from review_ui import api
+from coding import migrations as coding_migrations
+from review_ui import api, api_coding
 from scribe.db import make_engine, upgrade_database
 from scribe.services import Conflict, NotFound
 from scribe.settings import Settings, get_settings
@@ -17,10 +18,15 @@ from scribe.version import code_version
 logger = logging.getLogger(__name__)
 
 
+def migrate(database_url: str) -> None:
+    """Bring the database to the newest schema of every package (core first, then coding)."""
+    upgrade_database(database_url, extra_locations=[coding_migrations.versions_dir()])
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app on the configured database (migrated to head on creation)."""
     settings = settings or get_settings()
-    upgrade_database(settings.database_url)
+    migrate(settings.database_url)
     app = FastAPI(
         title="HCC Scribe",
         version=code_version(),
@@ -29,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.include_router(api.router)
+    app.include_router(api_coding.router)
     _install_error_handlers(app)
 
     @app.get("/api/health")

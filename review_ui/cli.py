@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,18 +84,20 @@ def _render_models(payload: dict[str, Any]) -> str:
 
 
 def _load_patient(path: str | None) -> Any:
-    from scribe.contracts import PatientContext
+    """Patient context from plain JSON or a FHIR R4 Bundle (unknown keys are an error)."""
+    from coding.errors import CodingInputError
+    from coding.patient_input import load_patient_context
 
     if path is None:
         return None
     try:
-        return PatientContext.model_validate_json(Path(path).read_bytes())
+        return load_patient_context(json.loads(Path(path).read_bytes()))
     except FileNotFoundError as error:
         raise CliError(f"--patient-json: no such file {path}") from error
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise CliError(f"--patient-json: {where}: {problem['msg']}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CliError(f"--patient-json: {path} is not UTF-8 JSON ({error})") from error
+    except CodingInputError as error:
+        raise CliError(f"--patient-json: {error}") from error
 
 
 def _transcribe_file(settings: Settings, audio_path: str, hotwords: tuple[str, ...]) -> Any:
@@ -173,6 +176,85 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """HCC suggestions for a note, a transcript JSON or plain text."""
+    from coding.errors import CodingInputError
+    from coding.inputs import load_input_file
+    from coding.suggest import suggest
+    from review_ui.composition import build_suggester, models_in_use
+    from review_ui.render import render_suggestions
+
+    settings = _settings()
+    patient = _load_patient(args.patient_json)
+    try:
+        source = load_input_file(Path(args.file))
+        report = suggest(
+            source,
+            patient,
+            date_of_service=args.date_of_service,
+            suggester=build_suggester(settings, models_in_use(settings)),
+        )
+    except FileNotFoundError as error:
+        raise CliError(f"no such file: {args.file}") from error
+    except CodingInputError as error:
+        raise CliError(str(error)) from error
+    _emit(report.model_dump(mode="json"), args.json, lambda _: render_suggestions(report))
+    return 0
+
+
+def cmd_raf(args: argparse.Namespace) -> int:
+    """Risk scores (CMS-HCC V28 and V24 side by side) for demographics and diagnoses."""
+    from coding.errors import CodingInputError
+    from coding.hcc import raf
+
+    settings = _settings()
+    try:
+        payload = {
+            model: raf(
+                args.age,
+                args.sex,
+                args.dual,
+                args.dx,
+                model=model,
+                orec=args.orec,
+                institutional=args.institutional,
+                payment_year=args.payment_year or settings.payment_year,
+            )
+            for model in ("V28", "V24")
+        }
+    except CodingInputError as error:
+        raise CliError(str(error)) from error
+    _emit(payload, args.json, _render_raf)
+    return 0
+
+
+def _render_raf(payload: dict[str, Any]) -> str:
+    return "\n".join(
+        f"{model}: risk score {result['risk_score']:.3f}; HCCs "
+        f"{', '.join(result['hcc_list']) or '-'}"
+        for model, result in payload.items()
+    )
+
+
+def cmd_eval_coding(args: argparse.Namespace) -> int:
+    """ICD-10-CM and HCC precision/recall/F1 on a gold JSONL file."""
+    from coding.errors import CodingInputError
+    from coding.evaluation import evaluate_coding
+    from review_ui.composition import build_suggester, models_in_use
+
+    settings = _settings()
+    if not Path(args.dataset).is_file():
+        raise CliError(f"no such dataset: {args.dataset}")
+    try:
+        result = evaluate_coding(
+            Path(args.dataset), suggester=build_suggester(settings, models_in_use(settings))
+        )
+    except CodingInputError as error:
+        raise CliError(str(error)) from error
+    _emit(result, True, str)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the API and one supervised worker subprocess."""
     import uvicorn
@@ -197,12 +279,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(_args: argparse.Namespace) -> int:
     """Run a worker until SIGTERM/SIGINT."""
+    from review_ui.app import migrate
     from review_ui.composition import build_handlers
-    from scribe.db import make_engine, upgrade_database
+    from scribe.db import make_engine
     from scribe.worker import Worker
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    migrate(settings.database_url)
     worker = Worker(
         make_engine(settings.database_url),
         build_handlers(settings),
@@ -250,9 +333,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_eval_notes(args: argparse.Namespace) -> int:
     """Draft notes for an ACI-BENCH JSONL file and score them against the reference notes."""
-    from scribe.evaluation.notes import evaluate_notes
-
     from review_ui.composition import build_drafter, models_in_use
+    from scribe.evaluation.notes import evaluate_notes
 
     settings = _settings()
     if args.drafter:
@@ -303,6 +385,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--exit-after", action="store_true", help="stop after showing the note")
     demo.set_defaults(handler=cmd_demo)
 
+    suggest = commands.add_parser("suggest", help="HCC suggestions for a note or transcript")
+    suggest.add_argument("file", help="a note (text or draft JSON), transcript JSON or text")
+    suggest.add_argument("--patient-json", help="patient context: plain JSON or FHIR Bundle")
+    suggest.add_argument("--date-of-service", default=date.today().isoformat())
+    suggest.add_argument("--json", action="store_true")
+    suggest.set_defaults(handler=cmd_suggest)
+    raf = commands.add_parser("raf", help="CMS-HCC risk score (V28 and V24)")
+    raf.add_argument("--age", type=int, required=True)
+    raf.add_argument("--sex", choices=["F", "M"], required=True)
+    raf.add_argument("--dual", default="none", choices=["none", "full", "partial"])
+    raf.add_argument(
+        "--orec", default="aged", choices=["aged", "disabled", "esrd", "disabled_esrd"]
+    )
+    raf.add_argument("--institutional", action="store_true")
+    raf.add_argument("--payment-year", type=int)
+    raf.add_argument("--dx", nargs="*", default=[], metavar="CODE")
+    raf.add_argument("--json", action="store_true")
+    raf.set_defaults(handler=cmd_raf)
+
     models = commands.add_parser("models", help="list models in use and verify checksums")
     models.add_argument("--json", action="store_true")
     models.add_argument("--no-verify", action="store_true", help="skip sha256 checks")
@@ -324,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     notes.add_argument("--drafter", choices=["grounded", "hf", "openai"])
     notes.add_argument("--limit", type=int)
     notes.set_defaults(handler=cmd_eval_notes)
+    coding_eval = evaluate.add_parser("coding", help="ICD-10-CM and HCC scores on a gold set")
+    coding_eval.add_argument("--dataset", required=True)
+    coding_eval.set_defaults(handler=cmd_eval_coding)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coding.contracts import ConditionSuggester
 from models import ModelError, ResolvedModel, resolve
 from scribe.contracts import NoteDrafter, Transcriber
 from scribe.settings import Settings
@@ -121,8 +122,21 @@ def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
     )
 
 
+def build_suggester(settings: Settings, used: list[ModelInUse]) -> ConditionSuggester:
+    """The HCC suggestion engine on the configured spaCy model."""
+    from coding.nlp import ClinicalNlp
+    from coding.suggest import MedspacySuggester
+
+    spacy_model = _by_setting(used, "SCRIBE_SPACY_MODEL")
+    nlp = ClinicalNlp(
+        spacy_model.path, model_name=spacy_model.name, model_sha256=spacy_model.sha256
+    )
+    return MedspacySuggester(nlp, payment_year=settings.payment_year)
+
+
 def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     """Job kind -> handler for the worker, with models resolved and verified."""
+    from coding.pipeline import CODE_JOB, CodingHandler, coding_follow_up
     from scribe.pipeline import DraftHandler, TranscribeHandler
     from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
 
@@ -133,5 +147,9 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
             max_audio_seconds=settings.max_audio_seconds,
             max_attempts=settings.job_max_attempts,
         ),
-        DRAFT_JOB: DraftHandler(build_drafter(settings, used)),
+        DRAFT_JOB: DraftHandler(
+            build_drafter(settings, used),
+            follow_ups=[coding_follow_up(settings.job_max_attempts)],
+        ),
+        CODE_JOB: CodingHandler(build_suggester(settings, used)),
     }

@@ -10,7 +10,8 @@ from datetime import date
 
 import httpx
 
-from review_ui.render import render_note, render_transcript
+from coding.contracts import Suggestion
+from review_ui.render import render_note, render_suggestion_list, render_transcript
 from scribe.contracts import Draft, NoteSection, Transcript
 from scribe.settings import Settings
 
@@ -32,11 +33,11 @@ def _wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> N
     raise RuntimeError("the server did not become ready in time")
 
 
-def _wait_for_note(client: httpx.Client, encounter_id: str, job_id: str) -> None:
+def _wait_for_status(client: httpx.Client, encounter_id: str, job_id: str, wanted: str) -> None:
     deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         encounter = client.get(f"/api/encounters/{encounter_id}").json()
-        if encounter["status"] == "drafted":
+        if encounter["status"] == wanted:
             return
         if encounter["status"] == "failed":
             job = client.get(f"/api/jobs/{job_id}").json()
@@ -45,8 +46,14 @@ def _wait_for_note(client: httpx.Client, encounter_id: str, job_id: str) -> None
     raise RuntimeError("the note was not ready in time")
 
 
-def process_sample(client: httpx.Client) -> tuple[Transcript, Draft, float]:
-    """Create a patient and encounter, upload the sample, wait for the note; returns seconds."""
+def process_sample(
+    client: httpx.Client,
+) -> tuple[Transcript, Draft, list[Suggestion], float]:
+    """Create patient and encounter, upload the sample, wait for note and suggestions.
+
+    Returns the transcript, the draft note, the suggestions and the seconds from upload
+    acknowledged to draft note ready.
+    """
     from scribe.samples import sample_patient_path, sample_visit_path
 
     context = json.loads(sample_patient_path().read_text("utf-8"))
@@ -85,7 +92,7 @@ def process_sample(client: httpx.Client) -> tuple[Transcript, Draft, float]:
         .raise_for_status()
         .json()
     )
-    _wait_for_note(client, encounter["id"], upload["job_id"])
+    _wait_for_status(client, encounter["id"], upload["job_id"], "drafted")
     elapsed = time.monotonic() - started
     transcript = Transcript.model_validate(
         {
@@ -99,7 +106,10 @@ def process_sample(client: httpx.Client) -> tuple[Transcript, Draft, float]:
         sections=tuple(NoteSection.model_validate(s) for s in note["sections"]),
         drafter=note["drafter"],
     )
-    return transcript, draft, elapsed
+    _wait_for_status(client, encounter["id"], upload["job_id"], "coded")
+    rows = client.get(f"/api/encounters/{encounter['id']}/suggestions").json()
+    suggestions = [Suggestion.model_validate(row["payload"]) for row in rows]
+    return transcript, draft, suggestions, elapsed
 
 
 def run_demo(settings: Settings, *, keep_serving: bool) -> int:
@@ -109,8 +119,9 @@ def run_demo(settings: Settings, *, keep_serving: bool) -> int:
     try:
         with httpx.Client(base_url=base_url, timeout=60) as client:
             _wait_for_health(client, server)
-            transcript, draft, elapsed = process_sample(client)
-        sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n")
+            transcript, draft, suggestions, elapsed = process_sample(client)
+        sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n\n")
+        sys.stdout.write("\n".join(["HCC SUGGESTIONS", *render_suggestion_list(suggestions)]))
         sys.stdout.write(f"\nSample visit processed in {elapsed:.1f} s (upload to draft note).\n")
         if keep_serving:
             sys.stdout.write(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from coding.contracts import Suggestion, SuggestionReport
 from scribe.contracts import Draft, Transcript
 
 
@@ -34,3 +37,37 @@ def render_note(draft: Draft) -> str:
             )
             lines.append(f"    {sentence.text}  <segments {links}>{flag}")
     return "\n".join(lines)
+
+
+def render_suggestions(report: SuggestionReport) -> str:
+    """The report header, then one block per suggestion."""
+    header = (
+        f"HCC SUGGESTIONS (code set {report.code_set_year}, payment year "
+        f"{report.payment_year}; RAF V28 {_score(report.raf_before_v28)} -> "
+        f"{_score(report.raf_after_v28)}, V24 {_score(report.raf_before_v24)} -> "
+        f"{_score(report.raf_after_v24)})"
+    )
+    lines = [header, *render_suggestion_list(report.suggestions)]
+    lines += [f"  notice: {notice}" for notice in report.notices]
+    return "\n".join(lines)
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def render_suggestion_list(suggestions: Sequence[Suggestion]) -> list[str]:
+    """One block per suggestion: kind, code, HCCs, RAF delta, evidence, MEAT, query."""
+    lines = []
+    for item in suggestions:
+        hccs = f"V28 {','.join(item.hcc_v28) or '-'} / V24 {','.join(item.hcc_v24) or '-'}"
+        lines.append(
+            f"  [{item.kind}] {item.icd10 or '-'} {item.description} ({hccs}; "
+            f"RAF delta V28 {_score(item.raf_delta_v28)})"
+        )
+        lines += [f'      evidence ({e.source} {e.ref}): "{e.quote}"' for e in item.evidence[:3]]
+        if item.meat:
+            lines.append("      MEAT: " + ", ".join(f"{m.kind}:{m.cue}" for m in item.meat))
+        if item.query_text:
+            lines.append(f"      query: {item.query_text}")
+    return lines

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -59,14 +60,22 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(database_url: str) -> Config:
-    """Alembic configuration pointing at the migrations shipped inside the package."""
+def alembic_config(database_url: str, *, extra_locations: Sequence[str] = ()) -> Config:
+    """Alembic configuration for the core migrations plus those of higher layers.
+
+    Packages above `scribe` own their tables and ship their migrations in their own folder; the
+    composition root passes those folders as `extra_locations`.
+    """
+    migrations = resources.files("scribe") / "migrations"
     config = Config()
-    config.set_main_option("script_location", str(resources.files("scribe") / "migrations"))
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("path_separator", "os")
+    locations = [str(migrations / "versions"), *extra_locations]
+    config.set_main_option("version_locations", os.pathsep.join(locations))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
-def upgrade_database(database_url: str) -> None:
+def upgrade_database(database_url: str, *, extra_locations: Sequence[str] = ()) -> None:
     """Apply all migrations up to head (idempotent)."""
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url, extra_locations=extra_locations), "heads")

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from scribe import jobs
 from scribe.audit import record_event
-from scribe.contracts import Draft, Provenance, Segment, Transcript, Word
+from scribe.contracts import Draft, NoteSection, Provenance, Segment, Transcript, Word
 from scribe.recordings import StoredUpload, final_path
 from scribe.schemas import EncounterCreate, PatientCreate
 from scribe.tables import (
@@ -294,4 +294,13 @@ def note_record_from_draft(
         unsupported_count=sum(1 for s in draft.sentences() if s.status == "unsupported"),
         job_id=job_id,
         created_by=created_by,
+    )
+
+
+def draft_from_record(note: NoteDraftRecord) -> Draft:
+    """Rebuild the Draft contract from a stored note version."""
+    return Draft(
+        sections=tuple(NoteSection.model_validate(section) for section in note.sections),
+        drafter=note.drafter,
+        provenance=tuple(Provenance.model_validate(item) for item in note.provenance),
     )

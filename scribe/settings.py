@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     embedding_model: str = "bundled:all-minilm-l6-v2"
     spacy_model: str = "bundled:en-core-web-sm"
 
+    payment_year: int = Field(
+        default=2026, ge=2025, le=2027, description="CMS-HCC payment year for RAF figures."
+    )
+
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1, le=10)
     worker_poll_seconds: float = Field(default=0.5, gt=0)

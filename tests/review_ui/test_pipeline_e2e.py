@@ -113,6 +113,7 @@ def test_worker_killed_mid_job_completes_exactly_once(settings: Settings) -> Non
     assert (job["status"], job["attempts"]) == ("succeeded", 2), job
     assert _scalar(settings, "SELECT COUNT(*) FROM transcript") == 1
     assert _scalar(settings, "SELECT COUNT(*) FROM note_draft") == 1
+    assert _scalar(settings, "SELECT COUNT(*) FROM job") == 3  # transcribe, draft, code
     assert _scalar(settings, "SELECT COUNT(*) FROM job WHERE status != 'succeeded'") == 0
     assert (
         _scalar(settings, "SELECT COUNT(*) FROM audit_event WHERE action='transcript.create'") == 1

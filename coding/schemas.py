@@ -1,0 +1,61 @@
+"""API shapes of coding suggestions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ReviewStatus = Literal["open", "accepted", "rejected", "deferred", "queried"]
+
+
+class SuggestionPublic(BaseModel):
+    """A stored suggestion: the engine's full output plus its review status."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_id: str
+    note_id: str | None
+    note_version: int | None
+    kind: str
+    icd10: str | None
+    description: str
+    hcc_v28: str | None
+    hcc_v24: str | None
+    raf_delta_v28: float | None
+    raf_delta_v24: float | None
+    confidence: float
+    rules_version: str
+    code_set_year: str
+    status: str
+    status_reason: str | None
+    status_by: str | None
+    status_at: datetime | None
+    created_at: datetime
+    payload: dict[str, Any] = Field(description="evidence, MEAT, ConText flags, query text")
+
+
+class SuggestionPage(BaseModel):
+    """One page of the coder queue."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[SuggestionPublic]
+
+
+class SuggestionStatusUpdate(BaseModel):
+    """A review decision; rejecting, deferring or querying needs a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReviewStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason_when_needed(self) -> SuggestionStatusUpdate:
+        if self.status in ("rejected", "deferred", "queried") and not (self.reason or "").strip():
+            raise ValueError(f"a reason is required to mark a suggestion {self.status}")
+        return self

@@ -1,0 +1,217 @@
+"""Storing coding suggestions and changing their review status (each change audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from coding.contracts import Suggestion, SuggestionReport
+from coding.tables import SUGGESTION_STATUSES, SuggestionRecord
+from scribe.audit import record_event
+from scribe.services import Conflict, NotFound, get_encounter_row
+from scribe.tables import Encounter, utcnow
+
+REASON_REQUIRED = frozenset({"rejected", "deferred", "queried"})
+
+
+def _record(
+    suggestion: Suggestion,
+    *,
+    encounter_id: str,
+    note_id: str | None,
+    note_version: int | None,
+    job_id: str | None,
+    position: int,
+) -> SuggestionRecord:
+    return SuggestionRecord(
+        encounter_id=encounter_id,
+        note_id=note_id,
+        note_version=note_version,
+        job_id=job_id,
+        position=position,
+        kind=suggestion.kind,
+        family=suggestion.family,
+        icd10=suggestion.icd10,
+        description=suggestion.description,
+        hcc_v28=suggestion.hcc_v28[0] if suggestion.hcc_v28 else None,
+        hcc_v24=suggestion.hcc_v24[0] if suggestion.hcc_v24 else None,
+        raf_delta_v28=suggestion.raf_delta_v28,
+        raf_delta_v24=suggestion.raf_delta_v24,
+        confidence=suggestion.confidence,
+        rules_version=suggestion.rules_version,
+        code_set_year=suggestion.code_set_year,
+        payload=suggestion.model_dump(mode="json"),
+    )
+
+
+def store_report(
+    *,
+    session: Session,
+    report: SuggestionReport,
+    encounter_id: str,
+    note_id: str | None,
+    note_version: int | None,
+    job_id: str | None,
+    actor: str,
+) -> int:
+    """Store a report's suggestions once per job (a rerun of the same job stores nothing)."""
+    if job_id is not None:
+        existing = session.exec(
+            select(func.count())
+            .select_from(SuggestionRecord)
+            .where(SuggestionRecord.job_id == job_id)
+        ).one()
+        if existing:
+            return 0
+    encounter = get_encounter_row(session, encounter_id)
+    rows = [
+        _record(
+            item,
+            encounter_id=encounter_id,
+            note_id=note_id,
+            note_version=note_version,
+            job_id=job_id,
+            position=index,
+        )
+        for index, item in enumerate(report.suggestions)
+    ]
+    session.add_all(rows)
+    record_event(
+        session,
+        actor=actor,
+        action="suggestions.create",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"note/{note_id}",
+        details={
+            "count": len(rows),
+            "kinds": sorted({row.kind for row in rows}),
+            "provenance": report.provenance.model_dump(mode="json"),
+        },
+    )
+    return len(rows)
+
+
+def list_for_encounter(
+    *, session: Session, encounter_id: str, actor: str
+) -> list[SuggestionRecord]:
+    """An encounter's suggestions (an audited PHI read)."""
+    encounter = get_encounter_row(session, encounter_id)
+    rows = session.exec(
+        select(SuggestionRecord)
+        .where(SuggestionRecord.encounter_id == encounter_id)
+        .order_by(col(SuggestionRecord.created_at), col(SuggestionRecord.position))
+    ).all()
+    record_event(
+        session,
+        actor=actor,
+        action="suggestions.read",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"encounter/{encounter_id}",
+        details={"count": len(rows)},
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Filters and paging of the cross-encounter suggestion queue."""
+
+    status: str | None = "open"
+    kind: str | None = None
+    hcc_v28: str | None = None
+    clinician: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    min_raf_delta: float | None = None
+    sort: str = "raf"
+    limit: int = 50
+    offset: int = 0
+
+
+def _queue_conditions(filters: QueueFilter) -> list[Any]:
+    """SQL conditions for the filters that are set."""
+    suggestion, encounter = SuggestionRecord, Encounter
+    conditions: list[Any] = []
+    if filters.status:
+        conditions.append(col(suggestion.status) == filters.status)
+    if filters.kind:
+        conditions.append(col(suggestion.kind) == filters.kind)
+    if filters.hcc_v28:
+        conditions.append(col(suggestion.hcc_v28) == filters.hcc_v28)
+    if filters.clinician:
+        conditions.append(col(encounter.clinician) == filters.clinician)
+    if filters.date_from:
+        conditions.append(col(encounter.date_of_service) >= filters.date_from)
+    if filters.date_to:
+        conditions.append(col(encounter.date_of_service) <= filters.date_to)
+    if filters.min_raf_delta is not None:
+        conditions.append(col(suggestion.raf_delta_v28) >= filters.min_raf_delta)
+    return conditions
+
+
+def list_queue(
+    *, session: Session, filters: QueueFilter, actor: str
+) -> tuple[list[SuggestionRecord], int]:
+    """Suggestions across encounters for the coder queue, with the total count (audited)."""
+    query = select(SuggestionRecord).join(
+        Encounter, col(Encounter.id) == col(SuggestionRecord.encounter_id)
+    )
+    for condition in _queue_conditions(filters):
+        query = query.where(condition)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    order = (
+        (col(SuggestionRecord.raf_delta_v28).desc(), col(SuggestionRecord.id))
+        if filters.sort == "raf"
+        else (col(SuggestionRecord.created_at), col(SuggestionRecord.id))
+    )
+    rows = session.exec(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
+    record_event(
+        session,
+        actor=actor,
+        action="suggestions.queue.read",
+        details={"count": len(rows), "total": int(total)},
+    )
+    return list(rows), int(total)
+
+
+def change_status(
+    *, session: Session, suggestion_id: str, status: str, reason: str | None, actor: str
+) -> SuggestionRecord:
+    """Set a suggestion's review status; rejecting, deferring or querying needs a reason."""
+    if status not in SUGGESTION_STATUSES:
+        raise Conflict(f"unknown status {status!r}; use one of {', '.join(SUGGESTION_STATUSES)}")
+    if status in REASON_REQUIRED and not (reason or "").strip():
+        raise Conflict(f"a reason is required to mark a suggestion {status}")
+    row = session.get(SuggestionRecord, suggestion_id)
+    if row is None:
+        raise NotFound(f"suggestion {suggestion_id} not found")
+    encounter = get_encounter_row(session, row.encounter_id)
+    previous = row.status
+    row.status, row.status_reason, row.status_by, row.status_at = (
+        status,
+        (reason or "").strip() or None,
+        actor,
+        utcnow(),
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=actor,
+        action="suggestion.status",
+        patient_id=encounter.patient_id,
+        encounter_id=row.encounter_id,
+        subject=f"suggestion/{row.id}",
+        details={
+            "from": previous,
+            "to": status,
+            "reason": row.status_reason,
+            "icd10": row.icd10,
+            "kind": row.kind,
+        },
+    )
+    return row

@@ -1,0 +1,75 @@
+"""JSON API of coding suggestions: per encounter, the cross-encounter queue, review decisions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from coding import services
+from coding.schemas import SuggestionPage, SuggestionPublic, SuggestionStatusUpdate
+from review_ui.deps import ActorDep, EngineDep
+from scribe.db import transaction
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/encounters/{encounter_id}/suggestions", response_model=list[SuggestionPublic])
+def encounter_suggestions(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+    """Every suggestion of one encounter with its evidence, MEAT elements and status."""
+    with transaction(engine) as session:
+        return services.list_for_encounter(session=session, encounter_id=encounter_id, actor=actor)
+
+
+@router.get("/suggestions", response_model=SuggestionPage)
+def suggestion_queue(
+    engine: EngineDep,
+    actor: ActorDep,
+    status: Annotated[str | None, Query(max_length=16)] = "open",
+    kind: Annotated[str | None, Query(max_length=16)] = None,
+    hcc: Annotated[str | None, Query(max_length=8, description="CMS-HCC V28 number")] = None,
+    clinician: Annotated[str | None, Query(max_length=128)] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    min_raf_delta: float | None = None,
+    sort: Literal["raf", "age"] = "raf",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Suggestions across encounters (the coder queue), filtered, sorted and paged."""
+    filters = services.QueueFilter(
+        status=status or None,
+        kind=kind,
+        hcc_v28=hcc,
+        clinician=clinician,
+        date_from=date_from,
+        date_to=date_to,
+        min_raf_delta=min_raf_delta,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    with transaction(engine) as session:
+        rows, total = services.list_queue(session=session, filters=filters, actor=actor)
+        return SuggestionPage(
+            total=total,
+            limit=limit,
+            offset=offset,
+            items=[SuggestionPublic.model_validate(row) for row in rows],
+        )
+
+
+@router.post("/suggestions/{suggestion_id}/status", response_model=SuggestionPublic)
+def change_suggestion_status(
+    suggestion_id: str, update: SuggestionStatusUpdate, engine: EngineDep, actor: ActorDep
+) -> Any:
+    """Accept, reject, defer or query a suggestion (with a reason), attributed to the caller."""
+    with transaction(engine) as session:
+        return services.change_status(
+            session=session,
+            suggestion_id=suggestion_id,
+            status=update.status,
+            reason=update.reason,
+            actor=actor,
+        )
