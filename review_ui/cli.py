@@ -116,12 +116,12 @@ def _transcribe_file(settings: Settings, audio_path: str, hotwords: tuple[str, .
 
 def _patient_hotwords(patient: Any) -> tuple[str, ...]:
     from scribe.pipeline import visit_hotwords
+    from scribe.transcription import load_vocabulary
 
     if patient is None:
         return ()
-    return visit_hotwords(
-        {"medications": list(patient.medications), "problems": list(patient.problems)}
-    )
+    context = {"medications": list(patient.medications), "problems": list(patient.problems)}
+    return visit_hotwords(context, load_vocabulary())
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:

@@ -139,11 +139,13 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     from coding.pipeline import CODE_JOB, CodingHandler, coding_follow_up
     from scribe.pipeline import DraftHandler, TranscribeHandler
     from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
+    from scribe.transcription import load_vocabulary
 
     used = models_in_use(settings)
     return {
         TRANSCRIBE_JOB: TranscribeHandler(
             build_transcriber(settings, used),
+            vocabulary=load_vocabulary(),
             max_audio_seconds=settings.max_audio_seconds,
             max_attempts=settings.job_max_attempts,
         ),

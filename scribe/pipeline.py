@@ -8,9 +8,9 @@ whose output already exists (an earlier attempt committed it) does not write it 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -35,24 +35,22 @@ from scribe.tables import (
     TranscriptRecord,
     TranscriptSegmentRecord,
 )
+from scribe.transcription.vocabulary import ClinicalVocabulary, patient_terms
 
 logger = logging.getLogger(__name__)
 WORKER_ACTOR = "system:worker"
-_ICD10_CODE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
-def visit_hotwords(context: dict[str, object]) -> tuple[str, ...]:
-    """Patient-specific terms that bias transcription: medication names and named problems.
+def visit_hotwords(context: dict[str, Any], vocabulary: ClinicalVocabulary) -> tuple[str, ...]:
+    """Patient-specific terms that bias transcription: drug names and problems as spoken words.
 
-    Problems given as ICD-10-CM codes carry no spoken words, so only free-text problems are used.
+    Problems given as ICD-10-CM codes are turned into words through the clinical vocabulary.
     """
-    terms: list[str] = []
-    for medication in context.get("medications", []) or []:  # type: ignore[attr-defined]
-        terms.append(str(medication))
-    for problem in context.get("problems", []) or []:  # type: ignore[attr-defined]
-        if not _ICD10_CODE.match(str(problem).strip().upper()):
-            terms.append(str(problem))
-    return tuple(terms)
+    return patient_terms(
+        vocabulary,
+        medications=[str(item) for item in context.get("medications") or []],
+        problems=[str(item) for item in context.get("problems") or []],
+    )
 
 
 def _transcript_rows(
@@ -86,9 +84,15 @@ class TranscribeHandler:
     """Job `transcribe`: decode the recording, transcribe it, store it, queue the draft."""
 
     def __init__(
-        self, transcriber: Transcriber, *, max_audio_seconds: float, max_attempts: int
+        self,
+        transcriber: Transcriber,
+        *,
+        vocabulary: ClinicalVocabulary,
+        max_audio_seconds: float,
+        max_attempts: int,
     ) -> None:
         self._transcriber = transcriber
+        self._vocabulary = vocabulary
         self._max_audio_seconds = max_audio_seconds
         self._max_attempts = max_attempts
 
@@ -108,7 +112,7 @@ class TranscribeHandler:
             except AudioError as error:
                 raise PermanentJobError(error.reason) from error
             transcript = self._transcriber.transcribe(
-                audio.samples, hotwords=visit_hotwords(context)
+                audio.samples, hotwords=visit_hotwords(context, self._vocabulary)
             )
         with transaction(engine) as session:
             jobs.assert_owned(session, claim)

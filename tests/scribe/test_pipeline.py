@@ -33,6 +33,9 @@ from scribe.schemas import EncounterCreate, PatientCreate, VisitContext
 from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB, accept_recording, create_encounter
 from scribe.services import create_patient as create_patient_row
 from scribe.tables import Job, NoteDraftRecord, TranscriptRecord
+from scribe.transcription import load_vocabulary
+
+VOCABULARY = load_vocabulary()
 
 
 class FakeTranscriber:
@@ -120,10 +123,10 @@ def _count(engine: Engine, table: str) -> int:
 
 def test_transcribe_then_draft_chains_through_jobs(engine: Engine, queued: str) -> None:
     transcriber = FakeTranscriber()
-    TranscribeHandler(transcriber, max_audio_seconds=60, max_attempts=3)(
+    TranscribeHandler(transcriber, vocabulary=VOCABULARY, max_audio_seconds=60, max_attempts=3)(
         _claim(engine, TRANSCRIBE_JOB), engine
     )
-    assert transcriber.hotwords == [("metformin 500 mg", "gout")]
+    assert transcriber.hotwords == [("metformin", "type 2 diabetes", "gout")]
     DraftHandler(FakeDrafter())(_claim(engine, DRAFT_JOB), engine)
     with transaction(engine) as session:
         statuses = {job.kind: job.status for job in session.exec(select(Job)).all()}
@@ -134,7 +137,9 @@ def test_transcribe_then_draft_chains_through_jobs(engine: Engine, queued: str) 
 
 
 def test_rerun_after_a_committed_output_writes_nothing_twice(engine: Engine, queued: str) -> None:
-    handler = TranscribeHandler(FakeTranscriber(), max_audio_seconds=60, max_attempts=3)
+    handler = TranscribeHandler(
+        FakeTranscriber(), vocabulary=VOCABULARY, max_audio_seconds=60, max_attempts=3
+    )
     first = _claim(engine, TRANSCRIBE_JOB)
     handler(first, engine)
     with transaction(engine) as session:  # pretend the job row was reset after the commit
@@ -152,15 +157,20 @@ def test_superseded_attempt_writes_nothing(engine: Engine, queued: str) -> None:
     time.sleep(0.05)
     _claim(engine, TRANSCRIBE_JOB)
     with pytest.raises(StaleAttempt):
-        TranscribeHandler(FakeTranscriber(), max_audio_seconds=60, max_attempts=3)(old, engine)
+        TranscribeHandler(
+            FakeTranscriber(), vocabulary=VOCABULARY, max_audio_seconds=60, max_attempts=3
+        )(old, engine)
     assert _count(engine, "transcript") == 0
     with transaction(engine) as session:
         assert session.exec(select(TranscriptRecord)).first() is None
 
 
-def test_hotwords_skip_icd_codes_but_keep_named_problems() -> None:
-    context = {"medications": ["apixaban 5 mg"], "problems": ["I48.91", "E11.9", "atrial fib"]}
-    assert visit_hotwords(context) == ("apixaban 5 mg", "atrial fib")
+def test_hotwords_are_drug_names_and_spoken_problems() -> None:
+    context = {"medications": ["apixaban 5 mg"], "problems": ["I48.91", "Z99.99", "gout"]}
+    terms = visit_hotwords(context, load_vocabulary())
+    assert terms[0] == "apixaban"
+    assert "gout" in terms and not any("Z99" in term or "I48" in term for term in terms)
+    assert any("fibrillation" in term for term in terms)
 
 
 def test_sqlite_runs_with_wal_full_sync_and_foreign_keys(engine: Engine) -> None:

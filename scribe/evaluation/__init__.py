@@ -1,0 +1,1 @@
+"""Measurements of the pipeline stages: word error rate, speaker-role accuracy."""
