@@ -146,6 +146,8 @@ class PatientContext(Frozen):
     problems: tuple[str, ...] = ()
     prior_year_dx: tuple[str, ...] = ()
     labs: tuple[Lab, ...] = ()
+    vitals: tuple[Lab, ...] = ()
+    """Vital signs and measurements (e.g. BMI), same shape as labs."""
 
 
 class Transcriber(Protocol):

@@ -49,6 +49,7 @@ class VisitContext(StrictModel):
     problems: list[str] = Field(default_factory=list, max_length=200)
     prior_year_dx: list[str] = Field(default_factory=list, max_length=200)
     labs: list[Lab] = Field(default_factory=list, max_length=500)
+    vitals: list[Lab] = Field(default_factory=list, max_length=500)
 
 
 class EncounterCreate(StrictModel):

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
         default=2026, ge=2025, le=2027, description="CMS-HCC payment year for RAF figures."
     )
 
+    code_set_policy: Literal["strict", "latest-installed"] = Field(
+        default="latest-installed",
+        description=(
+            "Dates of service newer than the installed ICD-10-CM code set: 'strict' refuses "
+            "them; 'latest-installed' codes them against the newest installed set with a "
+            "notice on every report."
+        ),
+    )
+
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1, le=10)
     worker_poll_seconds: float = Field(default=0.5, gt=0)

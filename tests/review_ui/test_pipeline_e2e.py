@@ -101,7 +101,7 @@ def test_worker_killed_mid_job_completes_exactly_once(settings: Settings) -> Non
         _wait(
             lambda: (
                 client.get(f"/api/encounters/{encounter_id}").json()["status"]
-                in ("drafted", "failed")
+                in ("coded", "failed")
             ),
             300,
             "the restarted worker to finish",
@@ -113,6 +113,8 @@ def test_worker_killed_mid_job_completes_exactly_once(settings: Settings) -> Non
     assert (job["status"], job["attempts"]) == ("succeeded", 2), job
     assert _scalar(settings, "SELECT COUNT(*) FROM transcript") == 1
     assert _scalar(settings, "SELECT COUNT(*) FROM note_draft") == 1
+    assert _scalar(settings, "SELECT COUNT(*) FROM job") == 3  # transcribe, draft, code
+    assert _scalar(settings, "SELECT COUNT(*) FROM coding_run") == 1
     assert _scalar(settings, "SELECT COUNT(*) FROM job") == 3  # transcribe, draft, code
     assert _scalar(settings, "SELECT COUNT(*) FROM job WHERE status != 'succeeded'") == 0
     assert (

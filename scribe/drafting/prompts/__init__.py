@@ -1,0 +1,1 @@
+"""Prompt templates of the LLM drafters (versioned text files)."""

@@ -1,0 +1,1 @@
+"""Rule and vocabulary data files of the drafting package (JSON, versioned)."""
