@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -59,3 +59,24 @@ class SuggestionStatusUpdate(BaseModel):
         if self.status in ("rejected", "deferred", "queried") and not (self.reason or "").strip():
             raise ValueError(f"a reason is required to mark a suggestion {self.status}")
         return self
+
+
+class CodingRunPublic(BaseModel):
+    """One engine run on a note version: risk scores before/after, notices, provenance."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_id: str
+    note_id: str | None
+    date_of_service: date
+    code_set_year: str
+    payment_year: int
+    raf_before_v28: float | None
+    raf_after_v28: float | None
+    raf_before_v24: float | None
+    raf_after_v24: float | None
+    suggestion_count: int
+    notices: list[str]
+    provenance: dict[str, Any]
+    created_at: datetime

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from coding.contracts import Suggestion, SuggestionReport
-from coding.tables import SUGGESTION_STATUSES, SuggestionRecord
+from coding.tables import SUGGESTION_STATUSES, CodingRun, SuggestionRecord
 from scribe.audit import record_event
 from scribe.services import Conflict, NotFound, get_encounter_row
 from scribe.tables import Encounter, utcnow
@@ -79,6 +79,23 @@ def store_report(
         for index, item in enumerate(report.suggestions)
     ]
     session.add_all(rows)
+    session.add(
+        CodingRun(
+            encounter_id=encounter_id,
+            note_id=note_id,
+            job_id=job_id,
+            date_of_service=report.date_of_service,
+            code_set_year=report.code_set_year,
+            payment_year=report.payment_year,
+            raf_before_v28=report.raf_before_v28,
+            raf_after_v28=report.raf_after_v28,
+            raf_before_v24=report.raf_before_v24,
+            raf_after_v24=report.raf_after_v24,
+            suggestion_count=len(rows),
+            notices=list(report.notices),
+            provenance=report.provenance.model_dump(mode="json"),
+        )
+    )
     record_event(
         session,
         actor=actor,
@@ -215,3 +232,23 @@ def change_status(
         },
     )
     return row
+
+
+def list_runs(*, session: Session, encounter_id: str, actor: str) -> list[CodingRun]:
+    """An encounter's coding runs, newest first: RAF before/after, notices, provenance (audited)."""
+    encounter = get_encounter_row(session, encounter_id)
+    runs = session.exec(
+        select(CodingRun)
+        .where(CodingRun.encounter_id == encounter_id)
+        .order_by(col(CodingRun.created_at).desc())
+    ).all()
+    record_event(
+        session,
+        actor=actor,
+        action="coding_runs.read",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter_id,
+        subject=f"encounter/{encounter_id}",
+        details={"count": len(runs)},
+    )
+    return list(runs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -45,4 +45,26 @@ class SuggestionRecord(SQLModel, table=True):
     status_reason: str | None = Field(default=None, sa_column=Column(Text))
     status_by: str | None = Field(default=None, max_length=128)
     status_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CodingRun(SQLModel, table=True):
+    """One run of the engine on one note version: risk scores, notices and provenance."""
+
+    __tablename__ = "coding_run"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    note_id: str | None = Field(default=None, foreign_key="note_draft.id")
+    job_id: str | None = Field(default=None, foreign_key="job.id", unique=True)
+    date_of_service: date
+    code_set_year: str = Field(max_length=16)
+    payment_year: int
+    raf_before_v28: float | None = None
+    raf_after_v28: float | None = None
+    raf_before_v24: float | None = None
+    raf_after_v24: float | None = None
+    suggestion_count: int = 0
+    notices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

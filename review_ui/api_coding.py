@@ -8,7 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from coding import services
-from coding.schemas import SuggestionPage, SuggestionPublic, SuggestionStatusUpdate
+from coding.schemas import (
+    CodingRunPublic,
+    SuggestionPage,
+    SuggestionPublic,
+    SuggestionStatusUpdate,
+)
 from review_ui.deps import ActorDep, EngineDep
 from scribe.db import transaction
 
@@ -20,6 +25,13 @@ def encounter_suggestions(encounter_id: str, engine: EngineDep, actor: ActorDep)
     """Every suggestion of one encounter with its evidence, MEAT elements and status."""
     with transaction(engine) as session:
         return services.list_for_encounter(session=session, encounter_id=encounter_id, actor=actor)
+
+
+@router.get("/encounters/{encounter_id}/coding-runs", response_model=list[CodingRunPublic])
+def encounter_coding_runs(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+    """The coding runs of one encounter, newest first (RAF before/after, notices)."""
+    with transaction(engine) as session:
+        return services.list_runs(session=session, encounter_id=encounter_id, actor=actor)
 
 
 @router.get("/suggestions", response_model=SuggestionPage)

@@ -131,7 +131,11 @@ def build_suggester(settings: Settings, used: list[ModelInUse]) -> ConditionSugg
     nlp = ClinicalNlp(
         spacy_model.path, model_name=spacy_model.name, model_sha256=spacy_model.sha256
     )
-    return MedspacySuggester(nlp, payment_year=settings.payment_year)
+    return MedspacySuggester(
+        nlp,
+        payment_year=settings.payment_year,
+        newer_dates_use_latest_code_set=settings.code_set_policy == "latest-installed",
+    )
 
 
 def build_handlers(settings: Settings) -> dict[str, JobHandler]:

@@ -102,6 +102,12 @@ def test_encounter_suggestions_carry_evidence(client: TestClient, stored: dict[s
     assert all(row["status"] == "open" for row in rows)
 
 
+def test_coding_runs_keep_report_level_figures(client: TestClient, stored: dict[str, str]) -> None:
+    runs = client.get(f"/api/encounters/{stored['first']}/coding-runs").json()
+    assert len(runs) == 1
+    assert (runs[0]["suggestion_count"], runs[0]["code_set_year"]) == (2, "FY2026")
+
+
 def test_queue_sorts_by_raf_and_filters(client: TestClient, stored: dict[str, str]) -> None:
     page = client.get("/api/suggestions").json()
     assert page["total"] == 3

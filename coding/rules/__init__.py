@@ -1,0 +1,1 @@
+"""Coding rules as data files (JSON), loaded and validated by `coding.rulebook`."""
