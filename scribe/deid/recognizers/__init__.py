@@ -1,0 +1,1 @@
+"""Presidio recognizers built from the package's rule files."""
