@@ -20,8 +20,17 @@ fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-# torch is pinned to 2.13.0 (CPU build); --no-deps keeps pip from pulling any other version.
-.venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements/lock.txt
-.venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-.venv/bin/pip check >/dev/null 2>&1 || true
+quiet_pip() {
+  # The machine's pip configuration names local indexes that may be absent; hide those notices.
+  local log status=0
+  log=$(mktemp)
+  .venv/bin/pip "$@" --quiet --disable-pip-version-check >"$log" 2>&1 || status=$?
+  grep -v "^WARNING: Location" "$log" || true
+  rm -f "$log"
+  return "$status"
+}
+# Every package at the exact version of the lock, torch 2.13.0 (CPU build) included; --no-deps
+# keeps pip from pulling anything else (medspaCy and Presidio would downgrade spaCy's deps).
+quiet_pip install --no-deps -r requirements/lock.txt
+quiet_pip install --no-deps -e .
 echo "installed into .venv"
