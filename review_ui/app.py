@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from coding import migrations as coding_migrations
-from review_ui import api, api_coding
+from review_ui import api, api_coding, api_exports
 from scribe.db import make_engine, upgrade_database
 from scribe.services import Conflict, NotFound
 from scribe.settings import Settings, get_settings
@@ -34,8 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.middleware("http")(log_requests)
     app.include_router(api.router)
     app.include_router(api_coding.router)
+    app.include_router(api_exports.router)
     _install_error_handlers(app)
 
     @app.get("/api/health")
@@ -44,6 +48,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": code_version()}
 
     return app
+
+
+async def log_requests(request: Request, call_next: Any) -> Any:
+    """One log line per request: method, route template (never the raw path or query), status."""
+    started = time.monotonic()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "(unmatched)")
+    logger.info(
+        "%s %s -> %s in %.0f ms",
+        request.method,
+        template,
+        response.status_code,
+        (time.monotonic() - started) * 1000,
+    )
+    return response
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -22,6 +22,7 @@ from models import ModelError, load_catalogue  # noqa: E402
 from scribe.settings import Settings, get_settings  # noqa: E402
 
 logger = logging.getLogger("scribe.cli")
+DEID_MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 class CliError(Exception):
@@ -255,6 +256,37 @@ def cmd_eval_coding(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deid(args: argparse.Namespace) -> int:
+    """Detect PHI in a text file and print the spans and the de-identified text."""
+    from review_ui.composition import build_deidentifier, models_in_use
+    from scribe.deid import DeidInputError, deid_report, read_input_file
+
+    settings = _settings()
+    try:
+        text = read_input_file(Path(args.file), max_bytes=DEID_MAX_FILE_BYTES)
+        deidentifier = build_deidentifier(models_in_use(settings))
+        report = deid_report(deidentifier, text, operator=args.operator)
+    except FileNotFoundError as error:
+        raise CliError(f"no such file: {args.file}") from error
+    except DeidInputError as error:
+        raise CliError(f"{args.file}: {error}") from error
+    _emit(report, args.json, lambda r: str(r["text"]))
+    return 0
+
+
+def cmd_eval_deid(args: argparse.Namespace) -> int:
+    """PHI recall and precision on a JSONL gold file (text, phi[{start, end, type}])."""
+    from review_ui.composition import build_deidentifier, models_in_use
+    from scribe.deid import evaluate_deid
+
+    settings = _settings()
+    if not Path(args.dataset).is_file():
+        raise CliError(f"no such dataset: {args.dataset}")
+    deidentifier = build_deidentifier(models_in_use(settings))
+    _emit(evaluate_deid(Path(args.dataset), deidentifier=deidentifier), True, str)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the API and one supervised worker subprocess."""
     import uvicorn
@@ -269,8 +301,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     supervisor = WorkerSupervisor()
     supervisor.start()
     try:
+        # Uvicorn logs through our handlers (PHI filter); its access log would carry query
+        # strings, so requests are logged by the app's own middleware instead.
         uvicorn.run(
-            app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
+            app,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            log_config=None,
+            access_log=False,
         )
     finally:
         supervisor.stop()
@@ -404,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
     raf.add_argument("--json", action="store_true")
     raf.set_defaults(handler=cmd_raf)
 
+    deid = commands.add_parser("deid", help="de-identify a text file")
+    deid.add_argument("file")
+    deid.add_argument("--operator", choices=["tag", "redact", "surrogate"], default="tag")
+    deid.add_argument("--json", action="store_true")
+    deid.set_defaults(handler=cmd_deid)
+
     models = commands.add_parser("models", help="list models in use and verify checksums")
     models.add_argument("--json", action="store_true")
     models.add_argument("--no-verify", action="store_true", help="skip sha256 checks")
@@ -428,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
     coding_eval = evaluate.add_parser("coding", help="ICD-10-CM and HCC scores on a gold set")
     coding_eval.add_argument("--dataset", required=True)
     coding_eval.set_defaults(handler=cmd_eval_coding)
+    deid_eval = evaluate.add_parser("deid", help="PHI recall and precision on a gold set")
+    deid_eval.add_argument("--dataset", required=True)
+    deid_eval.set_defaults(handler=cmd_eval_deid)
     return parser
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from coding.contracts import ConditionSuggester
 from models import ModelError, ResolvedModel, resolve
+from review_ui.privacy import remote_needs_deidentification, round_trip_factory
 from scribe.contracts import NoteDrafter, Transcriber
+from scribe.deid import PresidioDeidentifier
 from scribe.settings import Settings
 from scribe.worker import JobHandler
 
@@ -87,6 +89,7 @@ def build_transcriber(settings: Settings, used: list[ModelInUse]) -> Transcriber
 def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
     """The configured note drafter (grounded by default), with its faithfulness check."""
     from scribe.drafting import (
+        ClinicalNlp,
         EvidenceAligner,
         FaithfulnessChecker,
         GroundedNoteDrafter,
@@ -100,7 +103,7 @@ def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
         return GroundedNoteDrafter(spacy_model.path, spacy_model_sha256=spacy_model.sha256)
     embedding = _by_setting(used, "SCRIBE_EMBEDDING_MODEL")
     aligner = EvidenceAligner(SentenceEmbedder(embedding.path, sha256=embedding.sha256))
-    checker = FaithfulnessChecker()
+    checker = FaithfulnessChecker(ClinicalNlp(spacy_model.path, sha256=spacy_model.sha256))
     if settings.drafter == "hf":
         llm = _by_setting(used, "SCRIBE_LLM_MODEL")
         return HfNoteDrafter(
@@ -113,13 +116,25 @@ def build_drafter(settings: Settings, used: list[ModelInUse]) -> NoteDrafter:
             checker=checker,
             cache_dir=settings.model_cache_dir,
         )
+    round_trip = None
+    if remote_needs_deidentification(settings):
+        round_trip = round_trip_factory(build_deidentifier(used))
     return OpenAINoteDrafter(
         settings.llm_endpoint_url or "",
         settings.llm_endpoint_model or "",
         settings.llm_api_key,
         aligner=aligner,
         checker=checker,
+        round_trip=round_trip,
     )
+
+
+def build_deidentifier(used: list[ModelInUse]) -> PresidioDeidentifier:
+    """The de-identifier on the configured spaCy model (Presidio, project recognizers)."""
+    from scribe.deid import PresidioDeidentifier
+
+    spacy_model = _by_setting(used, "SCRIBE_SPACY_MODEL")
+    return PresidioDeidentifier(spacy_model.path, spacy_model_sha256=spacy_model.sha256)
 
 
 def build_suggester(settings: Settings, used: list[ModelInUse]) -> ConditionSuggester:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     )
     llm_endpoint_model: str | None = None
     llm_api_key: str | None = None
+    llm_deidentify: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "De-identify transcripts sent to SCRIBE_LLM_ENDPOINT_URL: 'auto' does so unless "
+            "the endpoint is on the loopback interface."
+        ),
+    )
+    deid_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key for per-patient date shifts in de-identified exports; when unset, a random key "
+            "is created once in SCRIBE_DATA_DIR/deid.key."
+        ),
+    )
     embedding_model: str = "bundled:all-minilm-l6-v2"
     spacy_model: str = "bundled:en-core-web-sm"
 

@@ -162,3 +162,17 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_seq: int = 0
     last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class DeidExportRecord(SQLModel, table=True):
+    """A de-identified export of an encounter and its surrogate mapping (server-side only)."""
+
+    __tablename__ = "deid_export"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    operator: str = Field(max_length=16)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scribe.contracts import (
     SECTION_TITLES,
@@ -30,6 +30,18 @@ logger = logging.getLogger(__name__)
 Messages = list[dict[str, str]]
 Generator = Callable[[Messages], str]
 TextFilter = Callable[[str], str]
+
+
+class PrivacyRoundTrip(Protocol):
+    """De-identifies what leaves the process and restores the originals in what comes back."""
+
+    def outbound(self, text: str) -> str:
+        """The text to send."""
+        ...
+
+    def inbound(self, text: str) -> str:
+        """The reply with the originals restored."""
+        ...
 
 
 class DraftingError(RuntimeError):
@@ -214,8 +226,9 @@ def _token_count(tokenizer: Any, messages: Messages) -> int:
 class OpenAINoteDrafter:
     """Drafts with an OpenAI-compatible chat-completions endpoint (vLLM, llama.cpp server...).
 
-    `text_filter` is applied to the transcript text before it leaves the process: the hook for
-    de-identification before a remote call (None sends the transcript as is).
+    `round_trip` (a factory called once per draft, so each visit has its own surrogates)
+    de-identifies the transcript before it leaves the process and maps the surrogates in the
+    reply back to the originals; None sends the transcript as is (for a trusted local server).
     """
 
     name = "openai"
@@ -232,7 +245,7 @@ class OpenAINoteDrafter:
         max_tokens: int = 1024,
         temperature: float = 0.0,
         seed: int = 0,
-        text_filter: TextFilter | None = None,
+        round_trip: Callable[[], PrivacyRoundTrip] | None = None,
         transport: Any = None,
     ) -> None:
         """`transport`: an httpx transport (tests pass `httpx.MockTransport`)."""
@@ -243,14 +256,17 @@ class OpenAINoteDrafter:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.seed = seed
-        self.text_filter = text_filter
+        self.round_trip = round_trip
         self._transport = transport
         self._builder = LlmDraftBuilder(aligner=aligner, checker=checker)
 
     def draft(self, transcript: Transcript, *, context: PatientContext | None = None) -> Draft:
         """Ask the endpoint for a note, then align and check every sentence."""
-        messages = self._builder.messages(transcript, self.text_filter)
+        privacy = self.round_trip() if self.round_trip is not None else None
+        messages = self._builder.messages(transcript, privacy.outbound if privacy else None)
         output = self._complete(messages)
+        if privacy is not None:
+            output = privacy.inbound(output)
         provenance = self._builder.provenance(
             "drafting.openai",
             self.model,
@@ -259,7 +275,7 @@ class OpenAINoteDrafter:
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             seed=self.seed,
-            text_filter=getattr(self.text_filter, "__name__", None) if self.text_filter else None,
+            deidentified=privacy is not None,
             empty_output=not output.strip(),
         )
         return self._builder.build(output, transcript, drafter=self.name, provenance=provenance)

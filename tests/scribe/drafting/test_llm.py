@@ -137,12 +137,24 @@ def test_hf_drafter_empty_output(checker: FaithfulnessChecker) -> None:
     assert draft.provenance[0].parameters["empty_output"] is True
 
 
+class _SwapRoundTrip:
+    """Stands in for de-identification: swaps one word out and back."""
+
+    def outbound(self, text: str) -> str:
+        return text.replace("ibuprofen", "[DRUG]")
+
+    def inbound(self, text: str) -> str:
+        return text.replace("[DRUG]", "ibuprofen")
+
+
 def test_openai_drafter_posts_filtered_chat_completion(checker: FaithfulnessChecker) -> None:
     requests: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(request)
-        content = "ASSESSMENT AND PLAN\nOsteoarthritis of the left knee. Start warfarin."
+        content = (
+            "ASSESSMENT AND PLAN\nOsteoarthritis of the left knee. Start warfarin. Continue [DRUG]."
+        )
         return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
 
     drafter = OpenAINoteDrafter(
@@ -151,7 +163,7 @@ def test_openai_drafter_posts_filtered_chat_completion(checker: FaithfulnessChec
         "secret",
         aligner=EvidenceAligner(None),
         checker=checker,
-        text_filter=lambda text: text.replace("ibuprofen", "[DRUG]"),
+        round_trip=_SwapRoundTrip,
         transport=httpx.MockTransport(handler),
     )
     draft = drafter.draft(TRANSCRIPT)
@@ -166,7 +178,9 @@ def test_openai_drafter_posts_filtered_chat_completion(checker: FaithfulnessChec
     assert statuses == {
         "Osteoarthritis of the left knee.": "supported",
         "Start warfarin.": "unsupported",
+        "Continue ibuprofen.": "supported",
     }
+    assert draft.provenance[0].parameters["deidentified"] is True
 
 
 def test_openai_drafter_error_names_status_not_text(checker: FaithfulnessChecker) -> None:
