@@ -120,7 +120,7 @@ def _timed_visit(client: httpx.Client, audio: Path) -> dict[str, float]:
     acknowledged = time.monotonic()
     while True:
         status = client.get(f"/api/encounters/{encounter['id']}").json()["status"]
-        if status in ("drafted", "failed"):
+        if status in ("drafted", "coded", "failed"):
             break
         time.sleep(0.2)
     ready = time.monotonic() - acknowledged
