@@ -11,6 +11,7 @@ import re
 from datetime import date, timedelta
 
 from scribe.deid.numwords import NumberWords
+from scribe.number_words import BELOW_TWENTY, TENS
 
 _REFERENCE_YEAR = 2000  # a leap year, so 2/29 without a year still parses
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{2}|\d{4}))?$")
@@ -53,29 +54,6 @@ _ORDINAL_WORDS = [
     "nineteenth",
     "twentieth",
 ]
-_UNITS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def _full_year(two_digits: int, today: date) -> int:
@@ -98,9 +76,9 @@ def _ordinal_suffix(day: int) -> str:
 
 def _two_digit_words(value: int) -> str:
     if value < 20:
-        return _UNITS[value]
+        return BELOW_TWENTY[value]
     tens, units = divmod(value, 10)
-    return _TENS[tens] + (f" {_UNITS[units]}" if units else "")
+    return TENS[tens] + (f" {BELOW_TWENTY[units]}" if units else "")
 
 
 def ordinal_words(day: int) -> str:
@@ -110,19 +88,19 @@ def ordinal_words(day: int) -> str:
     tens, units = divmod(day, 10)
     if not units:
         return "thirtieth" if tens == 3 else "twentieth"
-    return f"{_TENS[tens]} {_ORDINAL_WORDS[units]}"
+    return f"{TENS[tens]} {_ORDINAL_WORDS[units]}"
 
 
 def year_words(year: int) -> str:
     """1950 -> "nineteen fifty", 2005 -> "two thousand five"."""
     century, rest = divmod(year, 100)
     if century == 20 and rest < 10:
-        return "two thousand" + (f" {_UNITS[rest]}" if rest else "")
+        return "two thousand" + (f" {BELOW_TWENTY[rest]}" if rest else "")
     head = _two_digit_words(century)
     if rest == 0:
         return f"{head} hundred"
     if rest < 10:
-        return f"{head} oh {_UNITS[rest]}"
+        return f"{head} oh {BELOW_TWENTY[rest]}"
     return f"{head} {_two_digit_words(rest)}"
 
 

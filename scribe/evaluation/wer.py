@@ -11,31 +11,10 @@ import re
 
 import jiwer
 
+from scribe.number_words import BELOW_TWENTY, TENS
+
 __all__ = ["normalise_text", "spell_number", "word_error_rate"]
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
 _ORDINALS = {
     "1st": "first",
@@ -102,13 +81,13 @@ def spell_number(value: int) -> str:
     if value < 0:
         return "minus " + spell_number(-value)
     if value < 20:
-        return _ONES[value]
+        return BELOW_TWENTY[value]
     if value < 100:
         tens, ones = divmod(value, 10)
-        return _TENS[tens] + (" " + _ONES[ones] if ones else "")
+        return TENS[tens] + (" " + BELOW_TWENTY[ones] if ones else "")
     if value < 1000:
         hundreds, rest = divmod(value, 100)
-        return _ONES[hundreds] + " hundred" + (" " + spell_number(rest) if rest else "")
+        return BELOW_TWENTY[hundreds] + " hundred" + (" " + spell_number(rest) if rest else "")
     for scale, name in _SCALES:
         if value >= scale:
             high, rest = divmod(value, scale)
@@ -120,5 +99,5 @@ def _spell_numeral(numeral: str) -> str:
     whole, _, fraction = numeral.partition(".")
     words = spell_number(int(whole))
     if fraction:
-        words += " point " + " ".join(_ONES[int(digit)] for digit in fraction)
+        words += " point " + " ".join(BELOW_TWENTY[int(digit)] for digit in fraction)
     return words
