@@ -10,6 +10,7 @@ at a few milliseconds of spaCy time.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -195,8 +196,12 @@ class ClinicalNlp:
         modifiers = ent._.modifiers
         flags = {FLAG_BY_CATEGORY[m.category] for m in modifiers if m.category in FLAG_BY_CATEGORY}
         rule_ids = {self._context_rule_of.get(m.rule.literal.lower(), "") for m in modifiers}
-        if _is_question(text, ent.end_char, index, starts):
+        if _is_question(text, ent.end_char, index, starts) and not self._presupposed(
+            text[starts[index] : ent.start_char]
+        ):
             flags.add("question")
+        if self._marked_uncertain(text[max(0, ent.start_char - 12) : ent.start_char]):
+            flags.add("uncertain")
         section = section_at(headers, ent.start_char)
         if section in self.rules.sections.history_sections:
             flags.add("historical")
@@ -214,6 +219,16 @@ class ClinicalNlp:
             frozenset(flags),
             frozenset(rule_ids - {""}),
         )
+
+    def _presupposed(self, before: str) -> bool:
+        """True when a question names the condition as the patient's own ("your AFib")."""
+        pattern = self.rules.context.presupposing_question
+        return bool(pattern and re.search(pattern, before, re.IGNORECASE))
+
+    def _marked_uncertain(self, before: str) -> bool:
+        """True for a leading "?" ("? CHF"), which the sentence splitter may cut off."""
+        pattern = self.rules.context.uncertain_prefix
+        return bool(pattern and re.search(pattern, before))
 
 
 def _line_breaks(doc: Any) -> Any:

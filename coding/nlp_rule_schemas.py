@@ -64,7 +64,16 @@ class ContextRules(RulesFile):
     """ConText modifier rules."""
 
     terminating_types: dict[str, list[str]]
+    presupposing_question: str | None = None
+    uncertain_prefix: str | None = None
     rules: list[ContextRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _valid_patterns(self) -> ContextRules:
+        for pattern in (self.presupposing_question, self.uncertain_prefix):
+            if pattern:
+                check_regex(pattern)
+        return self
 
 
 # --- meat.json ------------------------------------------------------------------------------

@@ -205,11 +205,18 @@ def _signals(encounter: Encounter, spec: SpecificityRule) -> list[tuple[str, Evi
     for side in encounter.sides():
         name = "note" if side is encounter.note else "transcript"
         for mention in side.analysis.mentions:
-            is_signal = mention.kind == "signal" and mention.rule_id == spec.rule_id
+            is_signal = mention.kind == "signal" and (
+                mention.rule_id == spec.rule_id or _matches_signal(spec, mention.text)
+            )
             is_family = mention.kind == "condition" and mention.family in spec.signal_families
             if (is_signal or is_family) and mention.asserted:
                 found.append((name, sentence_evidence(side.layout, side.analysis, mention)))
     return found
+
+
+def _matches_signal(spec: SpecificityRule, text: str) -> bool:
+    """True when another rule's signal span (overlapping spans go to one rule) fits this rule."""
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in spec.signals)
 
 
 def _specificity_prompt(encounter: Encounter, spec: SpecificityRule, code: str, label: str) -> None:

@@ -8,6 +8,7 @@ leave it off this encounter's claim or mark it "not addressed" (never add-only r
 from __future__ import annotations
 
 from coding import codes
+from coding.contracts import EvidenceItem
 from coding.encounter import Encounter
 from coding.evidence import Pending, context_evidence, sentence_evidence
 from coding.findings import FindingMaker, resolve_dm
@@ -30,7 +31,7 @@ def recapture(encounter: Encounter) -> None:
             continue
         existing = encounter.pending_for(family)
         if existing is not None:
-            existing.add_evidence([evidence])
+            _merge_list_evidence(existing, code, evidence)
             continue
         label = codes.describe(code)
         pending = Pending(
@@ -44,6 +45,15 @@ def recapture(encounter: Encounter) -> None:
         pending.query_text = render(encounter.rules, "recapture", label=label, code=code)
         pending.add_evidence([evidence])
         encounter.pending.append(pending)
+
+
+def _merge_list_evidence(existing: Pending, code: str, evidence: EvidenceItem) -> None:
+    """Add a list entry to the family's prompt; a prompt without a code (a medication whose
+    indication is open) takes the code the patient's own list gives for that family."""
+    existing.add_evidence([evidence])
+    if existing.icd10 is None:
+        existing.icd10 = code
+        existing.label = codes.describe(code)
 
 
 def problem_codes(encounter: Encounter, nlp: ClinicalNlp, finder: FindingMaker) -> list:
@@ -77,7 +87,7 @@ def unsupported(encounter: Encounter, entries: list) -> None:
         evidence = context_evidence("problem_list", str(index), raw)
         existing = encounter.pending_for(family)
         if existing is not None:
-            existing.add_evidence([evidence])
+            _merge_list_evidence(existing, code, evidence)
             continue
         encounter.pending.append(_unsupported(encounter, code, family, evidence))
 

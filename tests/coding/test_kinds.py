@@ -168,6 +168,31 @@ def test_specificity_neuropathy_from_transcript(engine: MedspacySuggester) -> No
     assert spec.raf_delta_v28 is not None and spec.raf_delta_v28 == 0.0
 
 
+@pytest.mark.parametrize(
+    ("said", "asks"),
+    [
+        ("The burning in both feet keeps me up at night.", True),
+        ("Numbness and tingling in both feet, worse at night.", True),
+        ("The numbness is only in my right foot.", False),
+    ],
+)
+def test_specificity_neuropathy_type_needs_bilateral_symptoms(
+    engine: MedspacySuggester, said: str, asks: bool
+) -> None:
+    transcript = Transcript(segments=(Segment(id=0, start=0, end=1, text=said, speaker="patient"),))
+    report = engine.suggest(
+        transcript=transcript,
+        note="Type 2 diabetes with diabetic neuropathy, continue gabapentin.",
+        patient=PatientContext(age=70, sex="M"),
+        date_of_service=DOS,
+    )
+    assert report.coded() == ["E11.40"]
+    prompts = [s for s in report.suggestions if s.rule_id == "spec.diabetes.neuropathy_type"]
+    assert bool(prompts) is asks, [(s.kind, s.icd10, s.rule_id) for s in report.suggestions]
+    if asks:
+        assert prompts[0].icd10 == "E11.42" and prompts[0].evidence[0].quote == said
+
+
 def test_specificity_ckd_stage_from_egfr(engine: MedspacySuggester) -> None:
     patient = PatientContext(
         age=77,

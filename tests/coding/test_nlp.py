@@ -146,3 +146,23 @@ def test_qualifiers_select_specific_codes(
 def test_combinations(engine: MedspacySuggester, note: str, codes: set[str]) -> None:
     report = engine.suggest(transcript=None, note=note, patient=None, date_of_service=DOS)
     assert set(report.coded()) == codes
+
+
+@pytest.mark.parametrize(
+    ("text", "asserted"),
+    [
+        ("And the apixaban for your atrial fibrillation, any bleeding or bruising?", True),
+        ("How is your chronic atrial fibrillation these days?", True),
+        ("Do you have atrial fibrillation?", False),
+        ("Has anyone ever told you that you have atrial fibrillation?", False),
+        ("Atrial fibrillation?", False),
+        ("Irregular rhythm, ? atrial fibrillation, ECG ordered.", False),
+        ("Assessment: ? atrial fibrillation", False),
+    ],
+)
+def test_questions_assert_only_what_they_presuppose(
+    engine: MedspacySuggester, text: str, asserted: bool
+) -> None:
+    mentions = [m for m in engine.nlp.analyze(text).mentions if m.family == "afib"]
+    assert len(mentions) == 1, mentions
+    assert mentions[0].asserted is asserted, mentions[0].flags
