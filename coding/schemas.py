@@ -80,3 +80,53 @@ class CodingRunPublic(BaseModel):
     notices: list[str]
     provenance: dict[str, Any]
     created_at: datetime
+
+
+class SubmissionCodePublic(BaseModel):
+    """One submitted code and the accepted suggestion that supports it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    icd10: str
+    description: str
+    suggestion_id: str
+    hcc_v28: str | None
+    hcc_v24: str | None
+    rules_version: str
+    code_set_year: str
+    accepted_by: str | None
+    accepted_at: datetime | None
+    evidence: list[dict[str, Any]]
+
+
+class SubmissionSummary(BaseModel):
+    """A submission's state without its codes and Bundle."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_id: str
+    note_version: int
+    signature_id: str
+    replaces_id: str | None
+    status: str
+    bundle_sha256: str
+    attempts: int
+    last_error: str | None
+    destination: str | None
+    delivery_ref: str | None
+    created_by: str
+    created_at: datetime
+    delivered_at: datetime | None
+    invalidated_at: datetime | None
+    invalidated_reason: str | None
+
+
+class SubmissionPublic(SubmissionSummary):
+    """A submission: its codes, provenance, optionally its FHIR Bundle, and earlier ones."""
+
+    job_id: str | None
+    provenance: dict[str, Any]
+    codes: list[SubmissionCodePublic]
+    bundle: dict[str, Any] | None = Field(default=None, description="with include_bundle=true")
+    previous: list[SubmissionSummary] = Field(default_factory=list)

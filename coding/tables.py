@@ -68,3 +68,60 @@ class CodingRun(SQLModel, table=True):
     notices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+SUBMISSION_STATUSES = ("pending", "delivered", "invalidated")
+
+
+class Submission(SQLModel, table=True):
+    """The one submission of a signed note version: its FHIR Bundle and its delivery (outbox).
+
+    At most one per signature (so per signed version): submitting again returns this row.
+    `pending` until delivered; an edit of the note before delivery makes it `invalidated`.
+    """
+
+    __tablename__ = "submission"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    note_id: str = Field(foreign_key="note_draft.id")
+    note_version: int
+    signature_id: str = Field(foreign_key="note_signature.id", unique=True)
+    replaces_id: str | None = Field(default=None, foreign_key="submission.id")
+    status: str = Field(default="pending", max_length=16, index=True)
+    bundle: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    bundle_sha256: str = Field(max_length=64)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    job_id: str | None = Field(default=None, foreign_key="job.id")
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    destination: str | None = Field(default=None, sa_column=Column(Text))
+    delivery_ref: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    invalidated_at: datetime | None = None
+    invalidated_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SubmissionCode(SQLModel, table=True):
+    """One ICD-10-CM code of a submission and the accepted suggestion that supports it."""
+
+    __tablename__ = "submission_code"
+    __table_args__ = (UniqueConstraint("submission_id", "icd10"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: str = Field(foreign_key="submission.id", index=True)
+    position: int
+    icd10: str = Field(max_length=8)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    suggestion_id: str = Field(foreign_key="suggestion.id")
+    hcc_v28: str | None = Field(default=None, max_length=8)
+    hcc_v24: str | None = Field(default=None, max_length=8)
+    rules_version: str = Field(default="", max_length=32)
+    code_set_year: str = Field(default="", max_length=16)
+    accepted_by: str | None = Field(default=None, max_length=128)
+    accepted_at: datetime | None = None
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )

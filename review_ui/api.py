@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from review_ui.deps import ActorDep, EngineDep, SettingsDep
+from review_ui import accounts
+from review_ui.accounts import AccountError
+from review_ui.deps import EngineDep, SettingsDep
+from review_ui.policy import (
+    AudioWriter,
+    ClinicalWriter,
+    EncounterReader,
+    EncounterStaff,
+    check_encounter_access,
+)
 from scribe import services
 from scribe.audio import AudioError, decode_audio
 from scribe.db import transaction
@@ -48,24 +57,51 @@ SUFFIX_BY_TYPE = {
 
 
 @router.post("/patients", status_code=201, response_model=PatientPublic)
-def create_patient(data: PatientCreate, engine: EngineDep, actor: ActorDep) -> Any:
+def create_patient(data: PatientCreate, engine: EngineDep, user: ClinicalWriter) -> Any:
     """Create a patient."""
     with transaction(engine) as session:
-        return services.create_patient(session=session, data=data, actor=actor)
+        return services.create_patient(session=session, data=data, actor=user.actor)
 
 
-@router.post("/encounters", status_code=201, response_model=EncounterPublic)
-def create_encounter(data: EncounterCreate, engine: EngineDep, actor: ActorDep) -> Any:
-    """Create an encounter for an existing patient."""
-    with transaction(engine) as session:
-        return services.create_encounter(session=session, data=data, actor=actor)
+@router.post(
+    "/encounters", status_code=201, response_model=EncounterPublic, responses={403: {}, 422: {}}
+)
+def create_encounter(
+    data: EncounterCreate,
+    engine: EngineDep,
+    user: ClinicalWriter,
+    assign_to: Annotated[
+        str | None,
+        Query(max_length=64, description="Admins: the clinician (username) who owns it"),
+    ] = None,
+) -> Any:
+    """Create an encounter for an existing patient; a clinician's own encounters are theirs."""
+    if user.role == "clinician":
+        if assign_to and accounts.normalize_username(assign_to) != user.username:
+            raise HTTPException(403, "only an admin may assign an encounter to someone else")
+        assign_to = user.username
+        if not data.clinician:
+            data = data.model_copy(update={"clinician": user.display_name[:128]})
+    try:
+        with transaction(engine) as session:
+            encounter = services.create_encounter(session=session, data=data, actor=user.actor)
+            if assign_to:
+                accounts.assign_encounter(
+                    session=session,
+                    encounter_id=encounter.id,
+                    clinician_username=assign_to,
+                    actor=user.actor,
+                )
+            return encounter
+    except AccountError as error:
+        raise HTTPException(422, str(error)) from error
 
 
 @router.get("/encounters/{encounter_id}", response_model=EncounterPublic)
-def read_encounter(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+def read_encounter(encounter_id: str, engine: EngineDep, user: EncounterReader) -> Any:
     """An encounter and its processing status."""
     with transaction(engine) as session:
-        return services.get_encounter(session=session, encounter_id=encounter_id, actor=actor)
+        return services.get_encounter(session=session, encounter_id=encounter_id, actor=user.actor)
 
 
 def _upload_suffix(filename: str | None, content_type: str) -> str:
@@ -134,7 +170,7 @@ async def upload_recording(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    user: AudioWriter,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     filename: Annotated[str | None, Query(max_length=255)] = None,
 ) -> Any:
@@ -164,7 +200,7 @@ async def upload_recording(
             _store_upload,
             engine,
             settings,
-            actor,
+            user.actor,
             encounter_id,
             upload,
             audio.container,
@@ -229,18 +265,22 @@ def _store_upload(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
-def read_job(job_id: str, engine: EngineDep) -> Any:
+def read_job(job_id: str, engine: EngineDep, user: EncounterStaff, request: Request) -> Any:
     """A job's status, attempts and failure reason."""
     with transaction(engine) as session:
-        return services.get_job(session=session, job_id=job_id)
+        job = services.get_job(session=session, job_id=job_id)
+    check_encounter_access(
+        engine, user, job.encounter_id, request=request, not_found=f"job {job_id} not found"
+    )
+    return job
 
 
 @router.get("/encounters/{encounter_id}/transcript")
-def read_transcript(encounter_id: str, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+def read_transcript(encounter_id: str, engine: EngineDep, user: EncounterReader) -> dict[str, Any]:
     """The encounter's transcript: segments with times, speaker roles and words."""
     with transaction(engine) as session:
         record, transcript = services.read_transcript(
-            session=session, encounter_id=encounter_id, actor=actor
+            session=session, encounter_id=encounter_id, actor=user.actor
         )
     return {
         "id": record.id,
@@ -253,13 +293,13 @@ def read_transcript(encounter_id: str, engine: EngineDep, actor: ActorDep) -> di
 def read_note(
     encounter_id: str,
     engine: EngineDep,
-    actor: ActorDep,
+    user: EncounterReader,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     """A draft note version (latest by default): sections, sentences, evidence, flags."""
     with transaction(engine) as session:
         note = services.read_note(
-            session=session, encounter_id=encounter_id, actor=actor, version=version
+            session=session, encounter_id=encounter_id, actor=user.actor, version=version
         )
     return {
         "id": note.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from coding import services
 from coding.schemas import (
@@ -14,30 +14,34 @@ from coding.schemas import (
     SuggestionPublic,
     SuggestionStatusUpdate,
 )
-from review_ui.deps import ActorDep, EngineDep
+from coding.tables import SuggestionRecord
+from review_ui.deps import EngineDep
+from review_ui.policy import CoderQueue, EncounterReader, EncounterStaff, check_encounter_access
 from scribe.db import transaction
 
 router = APIRouter(prefix="/api")
 
 
 @router.get("/encounters/{encounter_id}/suggestions", response_model=list[SuggestionPublic])
-def encounter_suggestions(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+def encounter_suggestions(encounter_id: str, engine: EngineDep, user: EncounterReader) -> Any:
     """Every suggestion of one encounter with its evidence, MEAT elements and status."""
     with transaction(engine) as session:
-        return services.list_for_encounter(session=session, encounter_id=encounter_id, actor=actor)
+        return services.list_for_encounter(
+            session=session, encounter_id=encounter_id, actor=user.actor
+        )
 
 
 @router.get("/encounters/{encounter_id}/coding-runs", response_model=list[CodingRunPublic])
-def encounter_coding_runs(encounter_id: str, engine: EngineDep, actor: ActorDep) -> Any:
+def encounter_coding_runs(encounter_id: str, engine: EngineDep, user: EncounterReader) -> Any:
     """The coding runs of one encounter, newest first (RAF before/after, notices)."""
     with transaction(engine) as session:
-        return services.list_runs(session=session, encounter_id=encounter_id, actor=actor)
+        return services.list_runs(session=session, encounter_id=encounter_id, actor=user.actor)
 
 
 @router.get("/suggestions", response_model=SuggestionPage)
 def suggestion_queue(
     engine: EngineDep,
-    actor: ActorDep,
+    user: CoderQueue,
     status: Annotated[str | None, Query(max_length=16)] = "open",
     kind: Annotated[str | None, Query(max_length=16)] = None,
     hcc: Annotated[str | None, Query(max_length=8, description="CMS-HCC V28 number")] = None,
@@ -63,7 +67,7 @@ def suggestion_queue(
         offset=offset,
     )
     with transaction(engine) as session:
-        rows, total = services.list_queue(session=session, filters=filters, actor=actor)
+        rows, total = services.list_queue(session=session, filters=filters, actor=user.actor)
         return SuggestionPage(
             total=total,
             limit=limit,
@@ -74,14 +78,27 @@ def suggestion_queue(
 
 @router.post("/suggestions/{suggestion_id}/status", response_model=SuggestionPublic)
 def change_suggestion_status(
-    suggestion_id: str, update: SuggestionStatusUpdate, engine: EngineDep, actor: ActorDep
+    suggestion_id: str,
+    update: SuggestionStatusUpdate,
+    engine: EngineDep,
+    user: EncounterStaff,
+    request: Request,
 ) -> Any:
     """Accept, reject, defer or query a suggestion (with a reason), attributed to the caller."""
+    with transaction(engine) as session:
+        found = session.get(SuggestionRecord, suggestion_id)
+    check_encounter_access(
+        engine,
+        user,
+        found.encounter_id if found else None,
+        request=request,
+        not_found=f"suggestion {suggestion_id} not found",
+    )
     with transaction(engine) as session:
         return services.change_status(
             session=session,
             suggestion_id=suggestion_id,
             status=update.status,
             reason=update.reason,
-            actor=actor,
+            actor=user.actor,
         )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from review_ui.deps import ActorDep, DeidentifierDep, EngineDep, SettingsDep
+from review_ui.deps import DeidentifierDep, EngineDep, SettingsDep
+from review_ui.policy import EncounterReader, EncounterStaff, check_encounter_access
 from review_ui.privacy import date_shift_key
 from scribe import exports
+from scribe.db import transaction
+from scribe.tables import DeidExportRecord
 
 router = APIRouter(prefix="/api")
 
@@ -27,7 +30,7 @@ async def create_export(
     encounter_id: str,
     engine: EngineDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    user: EncounterReader,
     deidentifier: DeidentifierDep,
     operator: Annotated[Literal["surrogate", "tag", "redact"], Query()] = "surrogate",
 ) -> dict[str, Any]:
@@ -39,7 +42,7 @@ async def create_export(
             encounter_id=encounter_id,
             operator=operator,
             date_shift_key=date_shift_key(settings),
-            actor=actor,
+            actor=user.actor,
         )
     )
     return result.body
@@ -47,8 +50,21 @@ async def create_export(
 
 @router.post("/exports/{export_id}/reidentify")
 def reidentify(
-    export_id: str, request: ReidentifyRequest, engine: EngineDep, actor: ActorDep
+    export_id: str,
+    body: ReidentifyRequest,
+    engine: EngineDep,
+    user: EncounterStaff,
+    request: Request,
 ) -> dict[str, str]:
     """Put the originals back into text that carries an export's surrogates (audited)."""
-    text = exports.reidentify(engine=engine, export_id=export_id, text=request.text, actor=actor)
+    with transaction(engine) as session:
+        found = session.get(DeidExportRecord, export_id)
+    check_encounter_access(
+        engine,
+        user,
+        found.encounter_id if found else None,
+        request=request,
+        not_found=f"export {export_id} not found or has no surrogate mapping",
+    )
+    text = exports.reidentify(engine=engine, export_id=export_id, text=body.text, actor=user.actor)
     return {"text": text}

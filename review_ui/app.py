@@ -11,18 +11,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from coding import migrations as coding_migrations
-from review_ui import api, api_coding, api_exports
+from review_ui import api, api_audit, api_coding, api_exports, api_signoff, web
+from review_ui import migrations as review_ui_migrations
+from review_ui.policy import Public
 from scribe.db import make_engine, upgrade_database
 from scribe.services import Conflict, NotFound
 from scribe.settings import Settings, get_settings
+from scribe.tables import utcnow
 from scribe.version import code_version
 
 logger = logging.getLogger(__name__)
 
 
 def migrate(database_url: str) -> None:
-    """Bring the database to the newest schema of every package (core first, then coding)."""
-    upgrade_database(database_url, extra_locations=[coding_migrations.versions_dir()])
+    """Bring the database to the newest schema of every package (core, coding, web service)."""
+    upgrade_database(
+        database_url,
+        extra_locations=[coding_migrations.versions_dir(), review_ui_migrations.versions_dir()],
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,16 +39,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="HCC Scribe",
         version=code_version(),
         description="Ambient scribe with grounded notes and HCC capture.",
+        # The docs are served to signed-in users only (review_ui.web).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.state.clock = utcnow  # sessions and sign-in throttling read the time from here
     app.middleware("http")(log_requests)
     app.include_router(api.router)
     app.include_router(api_coding.router)
     app.include_router(api_exports.router)
+    app.include_router(api_signoff.router)
+    app.include_router(api_audit.router)
+    web.install(app)
     _install_error_handlers(app)
 
-    @app.get("/api/health")
+    @app.get("/api/health", dependencies=[Public])
     def health() -> dict[str, str]:
         """Liveness check."""
         return {"status": "ok", "version": code_version()}

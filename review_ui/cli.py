@@ -19,6 +19,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from pydantic import ValidationError  # noqa: E402
 
 from models import ModelError, load_catalogue  # noqa: E402
+from review_ui.cli_audit import add_audit_parser  # noqa: E402
+from review_ui.cli_users import add_users_parser  # noqa: E402
 from scribe.settings import Settings, get_settings  # noqa: E402
 
 logger = logging.getLogger("scribe.cli")
@@ -337,38 +339,6 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Verify the audit chain in the database, or in an exported JSON Lines file."""
-    from scribe.audit import verify_database, verify_export_file
-    from scribe.db import make_engine, transaction
-
-    if args.file:
-        try:
-            report = verify_export_file(Path(args.file))
-        except (OSError, ValueError) as error:
-            raise CliError(f"{args.file}: {error}") from error
-    else:
-        settings = _settings()
-        with transaction(make_engine(settings.database_url)) as session:
-            report = verify_database(session)
-    payload = {
-        "ok": report.ok,
-        "checked": report.checked,
-        "last_seq": report.last_seq,
-        "problems": report.problems,
-    }
-    _emit(
-        payload,
-        args.json,
-        lambda p: (
-            ("audit chain OK" if p["ok"] else "audit chain BROKEN")
-            + f": {p['checked']} events checked"
-            + "".join(f"\n  {x}" for x in p["problems"])
-        ),
-    )
-    return 0 if report.ok else 1
-
-
 def cmd_eval_notes(args: argparse.Namespace) -> int:
     """Draft notes for an ACI-BENCH JSONL file and score them against the reference notes."""
     from review_ui.composition import build_drafter, models_in_use
@@ -390,6 +360,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from review_ui.demo import run_demo
 
     return run_demo(_settings(), keep_serving=not args.exit_after)
+
+
+def _with_settings(command: Callable[..., int]) -> Callable[[argparse.Namespace], int]:
+    """A `scribe users ...` command bound to the settings and the CLI's error type."""
+    return lambda args: command(args, _settings(), CliError)
 
 
 def _add_process_args(parser: argparse.ArgumentParser) -> None:
@@ -453,13 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--no-verify", action="store_true", help="skip sha256 checks")
     models.set_defaults(handler=cmd_models)
 
-    audit = commands.add_parser("audit", help="audit trail tools").add_subparsers(
-        dest="audit_command", required=True
-    )
-    verify = audit.add_parser("verify", help="verify the hash chain")
-    verify.add_argument("--file", help="an exported JSON Lines audit file instead of the database")
-    verify.add_argument("--json", action="store_true")
-    verify.set_defaults(handler=cmd_audit_verify)
+    add_audit_parser(commands, lambda command: lambda args: command(args, _settings, CliError))
+    add_users_parser(commands, _with_settings)
 
     evaluate = commands.add_parser("eval", help="evaluations").add_subparsers(
         dest="eval_command", required=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coding.contracts import ConditionSuggester
 from models import ModelError, ResolvedModel, resolve
@@ -11,6 +12,9 @@ from scribe.contracts import NoteDrafter, Transcriber
 from scribe.deid import PresidioDeidentifier
 from scribe.settings import Settings
 from scribe.worker import JobHandler
+
+if TYPE_CHECKING:
+    from coding.delivery import Destination
 
 
 @dataclass(frozen=True)
@@ -153,9 +157,20 @@ def build_suggester(settings: Settings, used: list[ModelInUse]) -> ConditionSugg
     )
 
 
+def build_destination(settings: Settings) -> Destination:
+    """Where submissions are delivered: the FHIR server if configured, else the folder."""
+    from coding.delivery import DirectoryDestination, FhirServerDestination
+
+    if settings.submission_fhir_url:
+        return FhirServerDestination(settings.submission_fhir_url)
+    return DirectoryDestination(settings.submission_path)
+
+
 def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     """Job kind -> handler for the worker, with models resolved and verified."""
+    from coding.delivery import DeliveryHandler
     from coding.pipeline import CODE_JOB, CodingHandler, coding_follow_up
+    from coding.submission import SUBMIT_JOB
     from scribe.pipeline import DraftHandler, TranscribeHandler
     from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
     from scribe.transcription import load_vocabulary
@@ -173,4 +188,5 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
             follow_ups=[coding_follow_up(settings.job_max_attempts)],
         ),
         CODE_JOB: CodingHandler(build_suggester(settings, used)),
+        SUBMIT_JOB: DeliveryHandler(build_destination(settings)),
     }

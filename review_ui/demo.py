@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -17,6 +18,55 @@ from scribe.settings import Settings
 
 READY_TIMEOUT_SECONDS = 120.0
 PROCESS_TIMEOUT_SECONDS = 600.0
+DEMO_USERNAME = "demo.clinician"
+
+
+def ensure_demo_user(
+    database_url: str, *, username: str = DEMO_USERNAME, role: str = "clinician"
+) -> tuple[str, str]:
+    """Create (or re-enable) a demo account with a fresh random password; returns both.
+
+    Goes through the account service functions, so the account change is audited.
+    """
+    from review_ui import accounts
+    from review_ui.app import migrate
+    from scribe.db import make_engine, transaction
+
+    migrate(database_url)
+    password = secrets.token_urlsafe(18)
+    engine = make_engine(database_url)
+    try:
+        with transaction(engine) as session:
+            if accounts.get_user(session, username) is None:
+                accounts.create_user(
+                    session=session,
+                    username=username,
+                    role=role,
+                    password=password,
+                    display_name="Demo Clinician",
+                    actor="cli:demo",
+                )
+            else:
+                accounts.set_password(
+                    session=session,
+                    username=username,
+                    password=password,
+                    actor="cli:demo",
+                    enable=True,
+                )
+    finally:
+        engine.dispose()
+    return username, password
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> None:
+    """Sign in through the JSON API; the client then sends the cookie and the CSRF token."""
+    body = (
+        client.post("/api/session", json={"username": username, "password": password})
+        .raise_for_status()
+        .json()
+    )
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
 
 
 def _wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
@@ -115,10 +165,12 @@ def process_sample(
 def run_demo(settings: Settings, *, keep_serving: bool) -> int:
     """Start `scribe serve`, process the sample visit, print it, then keep serving (or stop)."""
     base_url = f"http://{settings.host}:{settings.port}"
+    username, password = ensure_demo_user(settings.database_url)
     server = subprocess.Popen([sys.executable, "-m", "review_ui.cli", "serve"])
     try:
         with httpx.Client(base_url=base_url, timeout=60) as client:
             _wait_for_health(client, server)
+            sign_in(client, username, password)
             transcript, draft, suggestions, elapsed = process_sample(client)
         sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n\n")
         sys.stdout.write("\n".join(["HCC SUGGESTIONS", *render_suggestion_list(suggestions)]))
@@ -127,6 +179,8 @@ def run_demo(settings: Settings, *, keep_serving: bool) -> int:
             sys.stdout.write(
                 f"Service running at {base_url} (API docs at {base_url}/docs); "
                 "press Ctrl-C to stop.\n"
+                f"Sign in at {base_url}/login as {username} with the password "
+                f"{password} (a new one on every `scribe demo`)\n"
             )
             sys.stdout.flush()
             server.wait()

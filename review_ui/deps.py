@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from review_ui.policy import Principal, current_principal
 from scribe.deid import PresidioDeidentifier
 from scribe.settings import Settings
 
@@ -20,10 +21,13 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _actor(request: Request) -> str:
-    """Who is acting. Until accounts land, API callers are recorded by client address."""
-    host = request.client.host if request.client else "unknown"
-    return f"api:anonymous@{host}"
+def _actor(principal: Annotated[Principal, Depends(current_principal)]) -> str:
+    """Who is acting: the signed-in user, as recorded on every change and audit event.
+
+    Needs a live session but is not an authorisation policy: each route still declares one
+    (see review_ui.policy).
+    """
+    return principal.actor
 
 
 _DEIDENTIFIER_LOCK = threading.Lock()

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SpeakerRole = Literal["clinician", "patient", "unknown"]
 SentenceStatus = Literal["supported", "unsupported"]
+SentenceAuthor = Literal["drafter", "clinician"]
 EvidenceMethod = Literal["extraction", "lexical", "semantic"]
 
 SECTION_TITLES: dict[str, str] = {
@@ -94,6 +95,8 @@ class NoteSentence(Frozen):
     evidence: tuple[Evidence, ...] = ()
     status: SentenceStatus = "supported"
     issues: tuple[str, ...] = ()
+    author: SentenceAuthor = "drafter"
+    """Who wrote the text: the drafter (machine, evidence-checked) or the clinician (an edit)."""
 
 
 class NoteSection(Frozen):

@@ -96,3 +96,54 @@ class JobPublic(BaseModel):
     last_error: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+class NoteSentenceUpdate(BaseModel):
+    """One sentence of an edited note; send back the id of a sentence you kept or changed.
+
+    Other keys of a sentence as read (evidence, status, issues) are ignored: evidence links are
+    kept by the server for unchanged sentences and never taken from the client.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(default=None, max_length=64)
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class NoteSectionUpdate(BaseModel):
+    """One section of an edited note."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str = Field(max_length=32)
+    title: str | None = Field(default=None, max_length=128)
+    sentences: list[NoteSentenceUpdate] = Field(default_factory=list, max_length=500)
+
+
+class NoteUpdate(StrictModel):
+    """A clinician's edit of the newest note version (stored as a new version)."""
+
+    base_version: int = Field(ge=1, description="The version the edit was made on")
+    sections: list[NoteSectionUpdate] = Field(max_length=32)
+    amendment_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Required when the base version is signed (the edit is an amendment)",
+    )
+
+
+class NoteSignaturePublic(BaseModel):
+    """A sign-off of one note version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    note_id: str
+    encounter_id: str
+    version: int
+    content_sha256: str
+    signer: str
+    attestation: str
+    signed_at: datetime
+    amends_signature_id: str | None

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
             "is created once in SCRIBE_DATA_DIR/deid.key."
         ),
     )
+    audit_signing_key: Path | None = Field(
+        default=None,
+        description=(
+            "PEM Ed25519 private key that signs audit exports and packets; when unset, one is "
+            "created once in SCRIBE_DATA_DIR/audit-signing-key.pem."
+        ),
+    )
     embedding_model: str = "bundled:all-minilm-l6-v2"
     spacy_model: str = "bundled:en-core-web-sm"
 
@@ -84,9 +91,47 @@ class Settings(BaseSettings):
         ),
     )
 
+    submission_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder submissions (FHIR R4 Bundles) are delivered to, one file per submission; "
+            "default SCRIBE_DATA_DIR/submissions. Unused when SCRIBE_SUBMISSION_FHIR_URL is set."
+        ),
+    )
+    submission_fhir_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of a FHIR R4 server to deliver submissions to instead of the folder "
+            "(POST [base]/Bundle, conditional create on the Bundle identifier)."
+        ),
+    )
+
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1, le=10)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
+
+    session_idle_minutes: float = Field(
+        default=15, gt=0, le=24 * 60, description="A session ends after this long unused."
+    )
+    session_absolute_hours: float = Field(
+        default=12, gt=0, le=7 * 24, description="A session ends this long after sign-in."
+    )
+    session_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "Secure flag of the session cookie: 'auto' sets it when the request came over HTTPS "
+            "(as uvicorn sees it; behind a TLS proxy, use 'always')."
+        ),
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed sign-ins per username before refusing."
+    )
+    login_max_failures_per_client: int = Field(
+        default=20, ge=1, le=1000, description="Failed sign-ins per client address before refusing."
+    )
+    login_throttle_minutes: float = Field(
+        default=15, gt=0, le=24 * 60, description="Window in which failed sign-ins are counted."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -94,6 +139,18 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql")):
             raise ValueError("DATABASE_URL must be a sqlite:// or postgresql URL")
         return value
+
+    @field_validator("submission_fhir_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("SCRIBE_SUBMISSION_FHIR_URL must be an http:// or https:// URL")
+        return value
+
+    @property
+    def submission_path(self) -> Path:
+        """The folder submissions are delivered to (when no FHIR server is configured)."""
+        return self.submission_dir or self.data_dir / "submissions"
 
     @property
     def recordings_dir(self) -> Path:

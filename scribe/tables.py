@@ -117,6 +117,28 @@ class NoteDraftRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class NoteSignature(SQLModel, table=True):
+    """A clinician's sign-off of one note version: that version is locked from then on.
+
+    `content_sha256` is the sha256 of the canonical JSON of the signed content (see
+    `scribe.signoff.canonical_note_content`). A sign-off of a later version of a note that was
+    already signed is an amendment and points at the signature it amends.
+    """
+
+    __tablename__ = "note_signature"
+    __table_args__ = (UniqueConstraint("encounter_id", "version"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    note_id: str = Field(foreign_key="note_draft.id", unique=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    version: int
+    content_sha256: str = Field(max_length=64)
+    signer: str = Field(max_length=128)
+    attestation: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: datetime = Field(default_factory=utcnow)
+    amends_signature_id: str | None = Field(default=None, foreign_key="note_signature.id")
+
+
 class Job(SQLModel, table=True):
     """A unit of durable background work, claimed by a worker under a lease."""
 

@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
+    from review_ui.demo import ensure_demo_user, sign_in
     from scribe.samples import sample_visit_path
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -151,6 +152,7 @@ def main() -> None:
         SCRIBE_PORT=str(args.port),
         SCRIBE_LOG_LEVEL="WARNING",
     )
+    username, password = ensure_demo_user(env["DATABASE_URL"], username="bench.clinician")
     server = subprocess.Popen([sys.executable, "-m", "review_ui.cli", "serve"], env=env)
     memory = PeakRss(server)
     try:
@@ -161,6 +163,7 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.3)
+            sign_in(client, username, password)
             warm_up = _timed_visit(client, sample_visit_path())
             long_visit = _timed_visit(client, visit)
     finally:

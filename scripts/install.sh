@@ -8,6 +8,8 @@ need_apt=()
 command -v sox >/dev/null || need_apt+=(sox)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
+# Browser tests drive Debian's Chromium (Playwright never downloads its own browser here).
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from review_ui.app import create_app
 from scribe.settings import Settings
+from tests.review_ui.auth import add_user, sign_in
 
 
 def _wav_bytes(seconds: float = 1.0) -> bytes:
@@ -29,7 +30,10 @@ def _wav_bytes(seconds: float = 1.0) -> bytes:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    app = create_app(settings)
+    add_user(app, "dr.a", "clinician")
+    with TestClient(app) as test_client:
+        sign_in(test_client, "dr.a")
         yield test_client
 
 
@@ -133,6 +137,7 @@ def test_upload_over_the_byte_cap_is_refused_while_streaming(
 ) -> None:
     small = settings.model_copy(update={"max_upload_bytes": 4096})
     with TestClient(create_app(small)) as client:
+        sign_in(client, "dr.a")
 
         def chunks() -> Iterator[bytes]:
             for _ in range(100):
@@ -150,6 +155,7 @@ def test_upload_over_the_byte_cap_is_refused_while_streaming(
 def test_upload_over_the_duration_cap_is_refused(settings: Settings, encounter_id: str) -> None:
     short = settings.model_copy(update={"max_audio_seconds": 0.5})
     with TestClient(create_app(short)) as client:
+        sign_in(client, "dr.a")
         response = _upload(client, encounter_id, _wav_bytes(2.0))
     assert response.status_code == 413
     assert _count(settings, "recording") == 0

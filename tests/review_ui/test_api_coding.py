@@ -15,6 +15,7 @@ from review_ui.app import create_app
 from scribe.contracts import Provenance
 from scribe.db import make_engine, transaction
 from scribe.settings import Settings
+from tests.review_ui.auth import add_user, sign_in
 
 
 def _suggestion(kind: str, icd10: str, hcc: str, delta: float) -> Suggestion:
@@ -47,7 +48,10 @@ def _report(*suggestions: Suggestion) -> SuggestionReport:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    app = create_app(settings)
+    add_user(app, "boss", "admin")
+    with TestClient(app) as test_client:
+        sign_in(test_client, "boss")
         yield test_client
 
 
@@ -130,7 +134,7 @@ def test_status_changes_need_reasons_and_are_audited(
     assert client.post(url, json={"status": "approved"}).status_code == 422
     accepted = client.post(url, json={"status": "accepted"})
     assert accepted.status_code == 200
-    assert accepted.json()["status_by"].startswith("api:")
+    assert accepted.json()["status_by"] == "user:boss"
     rejected = client.post(url, json={"status": "rejected", "reason": "not addressed today"})
     assert rejected.json()["status_reason"] == "not addressed today"
     assert (

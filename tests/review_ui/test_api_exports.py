@@ -14,6 +14,7 @@ from scribe.db import make_engine, transaction
 from scribe.services import note_record_from_draft
 from scribe.settings import Settings
 from scribe.tables import Recording, TranscriptRecord, TranscriptSegmentRecord
+from tests.review_ui.auth import add_user, sign_in
 
 SAID = [
     ("clinician", "Hello Mr. Bartholomew Quince, you were born on July 4th 1950?"),
@@ -25,7 +26,10 @@ PHI = ("Bartholomew", "Quince", "Oliver", "Maple Street", "July 4th")
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    app = create_app(settings)
+    add_user(app, "dr.a", "clinician")
+    with TestClient(app) as test_client:
+        sign_in(test_client, "dr.a")
         yield test_client
 
 

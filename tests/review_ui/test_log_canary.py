@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from review_ui.app import create_app
 from review_ui.logs import configure_logging
 from scribe.settings import Settings
+from tests.review_ui.auth import add_user, sign_in
 
 CANARIES = ("Zebulon", "Quackenbush", "617-555-0177", "MRN88442211", "1937-02-11")
 
@@ -21,7 +22,10 @@ def test_canary_phi_never_reaches_the_logs(settings: Settings) -> None:
     root.addHandler(handler)
     try:
         configure_logging("DEBUG")
-        with TestClient(create_app(settings)) as client:
+        app = create_app(settings)
+        add_user(app, "dr.q", "clinician")
+        with TestClient(app) as client:
+            sign_in(client, "dr.q")
             patient = client.post(
                 "/api/patients",
                 json={"birth_date": "1937-02-11", "sex": "M", "external_id": "MRN88442211"},

@@ -23,6 +23,7 @@ from scribe.audit import verify_database
 from scribe.db import make_engine, transaction
 from scribe.samples import sample_visit_path
 from scribe.settings import Settings
+from tests.review_ui.auth import client_as
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +81,7 @@ def _upload_sample(client: TestClient) -> tuple[str, str]:
 
 
 def test_worker_killed_mid_job_completes_exactly_once(settings: Settings) -> None:
-    client = TestClient(create_app(settings))
+    client = client_as(create_app(settings), "dr.e2e", "clinician")
     encounter_id, job_id = _upload_sample(client)
     first = _start_worker(settings)
     try:
@@ -144,7 +145,7 @@ def _check_outputs(client: TestClient, encounter_id: str) -> None:
 
 def test_bad_recording_fails_once_with_a_reason(settings: Settings, tmp_path: Path) -> None:
     """A recording that passed upload but is gone on disk fails permanently, not forever."""
-    client = TestClient(create_app(settings))
+    client = client_as(create_app(settings), "dr.e2e", "clinician")
     encounter_id, job_id = _upload_sample(client)
     for stored in settings.recordings_dir.glob("*"):
         if stored.is_file():
