@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -168,28 +167,3 @@ def verify_database(session: Session) -> ChainReport:
             "(events removed from the end, or head altered)"
         )
     return report
-
-
-def verify_export_file(path: Path) -> ChainReport:
-    """Verify an exported JSON Lines file of events on its own (no database needed).
-
-    An export may start mid-chain: it is checked from its first event's link onwards.
-    """
-    with path.open(encoding="utf-8") as handle:
-        events = [json.loads(line) for line in handle if line.strip()]
-    if not events:
-        raise ValueError("the export holds no audit events")
-    first = events[0]
-    return verify_events(
-        events, start_hash=str(first.get("prev_hash")), start_seq=int(first.get("seq", 1)) - 1
-    )
-
-
-def export_events(session: Session, path: Path) -> int:
-    """Write every stored event to a JSON Lines file; returns the number written."""
-    count = 0
-    with path.open("w", encoding="utf-8") as handle:
-        for event in iter_events(session):
-            handle.write(json.dumps(event, ensure_ascii=False) + "\n")
-            count += 1
-    return count

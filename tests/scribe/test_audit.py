@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from sqlalchemy import Engine, text
 
-from scribe.audit import export_events, record_event, verify_database, verify_export_file
+from scribe.audit import record_event, verify_database
 from scribe.db import transaction
 
 
@@ -99,17 +96,3 @@ def test_rolled_back_change_leaves_no_event(engine: Engine) -> None:
         assert connection.execute(text("SELECT COUNT(*) FROM audit_event")).scalar() == 0
 
 
-def test_export_file_verifies_alone_and_detects_edits(engine: Engine, tmp_path: Path) -> None:
-    _append(engine, 6)
-    export = tmp_path / "audit.jsonl"
-    with transaction(engine) as session:
-        assert export_events(session, export) == 6
-    assert verify_export_file(export).ok
-    lines = export.read_text().splitlines()
-    event = json.loads(lines[3])
-    event["details"] = {"n": 999}
-    lines[3] = json.dumps(event)
-    export.write_text("\n".join(lines) + "\n")
-    report = verify_export_file(export)
-    assert not report.ok
-    assert any("seq 4" in problem for problem in report.problems)
