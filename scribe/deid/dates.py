@@ -16,6 +16,7 @@ from scribe.number_words import BELOW_TWENTY, TENS
 _REFERENCE_YEAR = 2000  # a leap year, so 2/29 without a year still parses
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})([/.-])(\d{1,2})\2(\d{1,2})$")
+_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{2}|\d{4})$")  # mmddyy, mmddyyyy
 _SUFFIX = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$", re.IGNORECASE)
 _MONTH_NAMES = [
     "January",
@@ -128,7 +129,7 @@ class DateShifter:
     def shift(self, text: str) -> str | None:
         """The shifted date in the same form, or None when `text` is not a date we can read."""
         value = text.strip()
-        for method in (self._numeric, self._iso, self._named):
+        for method in (self._numeric, self._iso, self._compact, self._named):
             result = method(value)
             if result is not None:
                 return result
@@ -165,6 +166,20 @@ class DateShifter:
             return None
         new = parsed + self._delta
         return f"{new.year}{sep}{new.month:02d}{sep}{new.day:02d}"
+
+    def _compact(self, value: str) -> str | None:
+        match = _COMPACT.match(value)
+        if not match:
+            return None
+        month, day, year_text = match.groups()
+        long_year = len(year_text) == 4
+        year = int(year_text) if long_year else _full_year(int(year_text), self._today)
+        parsed = _safe_date(year, int(month), int(day))
+        if parsed is None:
+            return None
+        new = parsed + self._delta
+        year_out = str(new.year) if long_year else f"{new.year % 100:02d}"
+        return f"{new.month:02d}{new.day:02d}{year_out}"
 
     def _named(self, value: str) -> str | None:
         words = re.findall(r"[A-Za-z]+\.?|\d+(?:st|nd|rd|th)?|'\d{2}", value)

@@ -13,13 +13,16 @@ from scribe.deid.surrogates import SurrogateSession
 
 
 def read_input_file(path: Path, *, max_bytes: int) -> bytes:
-    """The bytes of a file to de-identify, or DeidInputError saying why it cannot be read."""
+    """The bytes of a file to de-identify, or DeidInputError saying why it cannot be read.
+
+    Messages leave the path out: callers put it in front ("notes.txt: no such file").
+    """
     path = Path(path)
     if not path.is_file():
-        raise DeidInputError(f"{path}: no such file")
+        raise DeidInputError("no such file")
     size = path.stat().st_size
     if size > max_bytes:
-        raise DeidInputError(f"{path}: {size:,} bytes; the limit is {max_bytes:,}")
+        raise DeidInputError(f"the file has {size:,} bytes; the limit is {max_bytes:,}")
     return path.read_bytes()
 
 

@@ -56,9 +56,24 @@ class FacilityRecognizer(PlaceRules):
         if cand >= len(view) or not view.same_line(k, cand):
             return
         if self._facility_before.ending_at(view.lowers, k):
+            cand = self._after_room_number(view, cand)
             yield from self._context_candidate(view, cand, "FACILITY", strong=True)
         if self._weak_facility_before.ending_at(view.lowers, k) and view.modes[cand] == "lower":
             yield from self._lower_acronym(view, cand)
+
+    @staticmethod
+    def _after_room_number(view: TextView, cand: int) -> int:
+        """Skip a room or bed number before the facility name ("transferred to 209 Farr")."""
+        nxt = cand + 1
+        if (
+            view.tokens[cand].kind == "number"
+            and len(view.tokens[cand].text) in (3, 4)
+            and nxt < len(view)
+            and view.same_line(cand, nxt)
+            and view.gap(cand, nxt) == " "
+        ):
+            return nxt
+        return cand
 
     def _lower_acronym(self, view: TextView, cand: int) -> Iterator[PhiSpan]:
         """ "at gh", "to bmc": a hospital acronym written in lower case in a lower-case note."""
@@ -138,13 +153,19 @@ class FacilityRecognizer(PlaceRules):
         yield self._span(view, k, last, "FACILITY", 0.75, "facility_saint", strong=True)
 
     def _university_of(self, view: TextView, k: int) -> Iterator[PhiSpan]:
-        if view.lowers[k] not in {"university", "univ", "u"} or k + 2 >= len(view):
+        """ "University of Maryland Medical Center", and "U Maryland" (a state or town after it)."""
+        if view.lowers[k] not in {"university", "univ", "u"} or k + 1 >= len(view):
             return
-        if view.lowers[k + 1] != "of" or not view.is_word(k + 2):
+        name = k + 2 if view.lowers[k + 1] == "of" else k + 1
+        if name >= len(view) or not view.is_word(name) or not view.same_line(k, name):
             return
-        if not (view.tokens[k].text[0].isupper() and view.tokens[k + 2].text[0].isupper()):
+        if not (view.tokens[k].text[0].isupper() and view.tokens[name].text[0].isupper()):
             return
-        last = k + 2
+        place = self._gazetteer_len(view, name)
+        units = k > 0 and view.tokens[k - 1].kind == "number"  # "10 U Regular": units
+        if name == k + 1 and (not place or units):
+            return
+        last = name + max(place, 1) - 1
         while last + 1 < len(view) and last - k < 6 and view.same_line(last, last + 1):
             if not self._suffixes.starting_at(view.lowers, last + 1) and (
                 view.lowers[last + 1] not in {"medical", "med", "center", "ctr", "hospital"}
