@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from coding import migrations as coding_migrations
-from review_ui import api, api_audit, api_coding, api_exports, api_signoff, web
+from review_ui import api, api_audio, api_audit, api_coding, api_exports, api_signoff, web
 from review_ui import migrations as review_ui_migrations
 from review_ui.policy import Public
 from scribe.db import make_engine, upgrade_database
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_exports.router)
     app.include_router(api_signoff.router)
     app.include_router(api_audit.router)
+    app.include_router(api_audio.router)
     web.install(app)
     _install_error_handlers(app)
 

@@ -123,8 +123,9 @@ def process_sample(
                 "date_of_service": date.today().isoformat(),
                 "clinician": "Demo Clinician",
                 "context": {
-                    "medications": context.get("medications", []),
-                    "problems": context.get("problems", []),
+                    key: context[key]
+                    for key in ("medications", "problems", "prior_year_dx", "labs", "vitals")
+                    if key in context
                 },
             },
         )
