@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from coding import submission as submissions
 from coding.schemas import SubmissionCodePublic, SubmissionPublic, SubmissionSummary
 from coding.tables import Submission, SubmissionCode
-from review_ui import accounts
 from review_ui.deps import EngineDep, SettingsDep
-from review_ui.policy import EncounterReader, Principal, require_encounter_access
+from review_ui.policy import EncounterReader, Principal, request_now, require_encounter_access
+from review_ui.sessions import SessionLimits, reauthenticate
 from scribe import signoff
 from scribe.audit import record_event
 from scribe.db import transaction
@@ -93,11 +92,18 @@ def edit_note(
     }
 
 
-def _password_matches(session: Session, username: str, password: str) -> bool:
-    user = accounts.get_user(session, username)
-    if user is None or user.disabled:
-        return accounts.verify_against_dummy(password)
-    return accounts.verify_password(user.password_hash, password)
+def _check_password(request: Request, engine: Any, user: Principal, password: str) -> str:
+    """Password re-entry, throttled and recorded like sign-in ("ok", "invalid", "throttled")."""
+    client = request.client.host if request.client else "unknown"
+    with transaction(engine) as session:
+        return reauthenticate(
+            session=session,
+            username=user.username,
+            password=password,
+            client=client,
+            now=request_now(request),
+            limits=SessionLimits.from_settings(request.app.state.settings),
+        )
 
 
 def _refuse_signing(engine: Any, encounter_id: str, user: Principal, version: int) -> NoReturn:
@@ -122,13 +128,19 @@ def _refuse_signing(engine: Any, encounter_id: str, user: Principal, version: in
     responses={403: {}, 404: {}, 409: {}, 422: {}},
 )
 def sign_note(
-    encounter_id: str, request: NoteSignRequest, engine: EngineDep, user: NoteSigner
+    encounter_id: str,
+    request: NoteSignRequest,
+    http: Request,
+    engine: EngineDep,
+    user: NoteSigner,
 ) -> Any:
     """Sign (and lock) a note version after re-entering the password."""
     with transaction(engine) as session:
         get_encounter_row(session, encounter_id)
-        matches = _password_matches(session, user.username, request.password)
-    if not matches:
+    outcome = _check_password(http, engine, user, request.password)
+    if outcome == "throttled":
+        raise HTTPException(429, "too many failed password entries; wait and try again")
+    if outcome != "ok":
         _refuse_signing(engine, encounter_id, user, request.version)
     try:
         with transaction(engine) as session:

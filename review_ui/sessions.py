@@ -201,6 +201,30 @@ def login(
     return LoginResult(principal=principal, token=token)
 
 
+def reauthenticate(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    client: str,
+    now: datetime,
+    limits: SessionLimits,
+) -> Literal["ok", "invalid", "throttled"]:
+    """Re-check a signed-in user's password (sign-off): same throttle and records as sign-in."""
+    name = accounts.normalize_username(username)[:64]
+    client = client[:64]
+    if _throttled(session, name, client, now, limits):
+        return "throttled"
+    user = accounts.get_user(session, name)
+    if user is None or user.disabled:
+        accounts.verify_against_dummy(password)
+        accepted = False
+    else:
+        accepted = accounts.verify_password(user.password_hash, password)
+    session.add(LoginAttempt(username=name, client=client, succeeded=accepted, occurred_at=now))
+    return "ok" if accepted else "invalid"
+
+
 def _expire(
     session: Session, row: UserSession, user: UserAccount, reason: str, now: datetime
 ) -> None:

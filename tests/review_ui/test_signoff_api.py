@@ -187,3 +187,11 @@ def test_the_destination_follows_the_settings(settings: Settings) -> None:
     assert isinstance(server, FhirServerDestination)
     with pytest.raises(ValidationError, match="SCRIBE_SUBMISSION_FHIR_URL"):
         Settings(DATABASE_URL=settings.database_url, submission_fhir_url="ftp://x")
+
+
+def test_sign_off_password_entry_is_throttled(clinician: TestClient, encounter_id: str) -> None:
+    for _ in range(5):
+        assert _sign(clinician, encounter_id, 1, password="not the password").status_code == 403
+    throttled = _sign(clinician, encounter_id, 1)
+    assert throttled.status_code == 429, throttled.text
+    assert clinician.get(f"/api/encounters/{encounter_id}/note/signatures").json() == []
