@@ -42,26 +42,31 @@ def patient_context(session: Session, encounter: Encounter) -> PatientContext:
             "institutional": patient.institutional,
             **{
                 key: context[key]
-                for key in ("medications", "problems", "prior_year_dx", "labs")
+                for key in ("medications", "problems", "prior_year_dx", "labs", "vitals")
                 if key in context
             },
         }
     )
 
 
+def queue_coding(session: Session, note: NoteDraftRecord, *, max_attempts: int) -> None:
+    """Queue the coding job of one note version (in the caller's transaction)."""
+    jobs.enqueue(
+        session,
+        kind=CODE_JOB,
+        encounter_id=note.encounter_id,
+        payload={"note_id": note.id},
+        max_attempts=max_attempts,
+    )
+
+
 def coding_follow_up(max_attempts: int) -> FollowUp:
     """A DraftHandler follow-up that queues the coding job for each new note draft."""
 
-    def queue_coding(session: Session, claim: Claim, note: NoteDraftRecord) -> None:
-        jobs.enqueue(
-            session,
-            kind=CODE_JOB,
-            encounter_id=note.encounter_id,
-            payload={"note_id": note.id},
-            max_attempts=max_attempts,
-        )
+    def follow_up(session: Session, claim: Claim, note: NoteDraftRecord) -> None:
+        queue_coding(session, note, max_attempts=max_attempts)
 
-    return queue_coding
+    return follow_up
 
 
 def _already_stored(session: Session, job_id: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from coding.contracts import Suggestion, SuggestionReport
-from coding.tables import SUGGESTION_STATUSES, CodingRun, SuggestionRecord
+from coding.tables import SUGGESTION_STATUSES, SUPERSEDED, CodingRun, SuggestionRecord
 from scribe.audit import record_event
 from scribe.services import Conflict, NotFound, get_encounter_row
 from scribe.tables import Encounter, utcnow
@@ -79,6 +79,8 @@ def store_report(
         for index, item in enumerate(report.suggestions)
     ]
     session.add_all(rows)
+    if note_version is not None:
+        _supersede_earlier(session, encounter, rows, note_version, actor)
     session.add(
         CodingRun(
             encounter_id=encounter_id,
@@ -132,6 +134,60 @@ def list_for_encounter(
         details={"count": len(rows)},
     )
     return list(rows)
+
+
+def _supersede_earlier(
+    session: Session,
+    encounter: Encounter,
+    rows: list[SuggestionRecord],
+    note_version: int,
+    actor: str,
+) -> None:
+    """A coding run on a newer note version replaces the suggestions of earlier versions.
+
+    Earlier suggestions become `superseded` (kept, with their history, out of the queue and the
+    gate); a decision taken on one (accepted, rejected, deferred, queried) is carried to the new
+    suggestion of the same kind and code, with who took it and when.
+    """
+    earlier = session.exec(
+        select(SuggestionRecord).where(
+            SuggestionRecord.encounter_id == encounter.id,
+            col(SuggestionRecord.note_version) < note_version,
+            SuggestionRecord.status != SUPERSEDED,
+        )
+    ).all()
+    if not earlier:
+        return
+    decided = {
+        (row.kind, row.icd10): row
+        for row in sorted(earlier, key=lambda r: (r.note_version or 0, r.status_at or r.created_at))
+        if row.status != "open" and row.icd10
+    }
+    carried = 0
+    for row in rows:
+        prior = decided.get((row.kind, row.icd10))
+        if prior is not None:
+            row.status, row.status_by, row.status_at = (
+                prior.status,
+                prior.status_by,
+                prior.status_at,
+            )
+            row.status_reason = f"carried over from note version {prior.note_version}" + (
+                f": {prior.status_reason}" if prior.status_reason else ""
+            )
+            carried += 1
+    for row in earlier:
+        row.status = SUPERSEDED
+        row.status_reason = f"superseded by the coding of note version {note_version}"
+        session.add(row)
+    record_event(
+        session,
+        actor=actor,
+        action="suggestions.supersede",
+        patient_id=encounter.patient_id,
+        encounter_id=encounter.id,
+        details={"superseded": len(earlier), "decisions_carried": carried, "version": note_version},
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +256,8 @@ def change_status(
     *, session: Session, suggestion_id: str, status: str, reason: str | None, actor: str
 ) -> SuggestionRecord:
     """Set a suggestion's review status; rejecting, deferring or querying needs a reason."""
+    if status == SUPERSEDED:
+        raise Conflict("suggestions are superseded by a new coding run, not by hand")
     if status not in SUGGESTION_STATUSES:
         raise Conflict(f"unknown status {status!r}; use one of {', '.join(SUGGESTION_STATUSES)}")
     if status in REASON_REQUIRED and not (reason or "").strip():
@@ -207,6 +265,8 @@ def change_status(
     row = session.get(SuggestionRecord, suggestion_id)
     if row is None:
         raise NotFound(f"suggestion {suggestion_id} not found")
+    if row.status == SUPERSEDED:
+        raise Conflict(f"suggestion {suggestion_id} is superseded: {row.status_reason}")
     encounter = get_encounter_row(session, row.encounter_id)
     previous = row.status
     row.status, row.status_reason, row.status_by, row.status_at = (

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from coding.fhir import SubmissionFacts, build_bundle
 from coding.gate import choose_codes, code_row, components, supports
+from coding.pipeline import queue_coding
 from coding.tables import Submission, SubmissionCode
 from scribe import jobs
 from scribe.audit import record_event
@@ -235,9 +236,12 @@ def edit_note(
     sections: Sequence[NoteSectionUpdate],
     actor: str,
     amendment_reason: str | None = None,
+    recode_max_attempts: int | None = None,
 ) -> tuple[NoteDraftRecord, bool, list[Submission]]:
     """Store a clinician's note edit and invalidate pending submissions, in one transaction.
 
+    With `recode_max_attempts`, a new version also queues a coding job on it, so that what the
+    edit documents (or removes) is suggested anew; earlier suggestions are then superseded.
     Returns (version, created, invalidated submissions). See `scribe.signoff.save_note_edit`.
     """
     note, created = save_note_edit(
@@ -249,6 +253,8 @@ def edit_note(
         amendment_reason=amendment_reason,
     )
     invalidated: list[Submission] = []
+    if created and recode_max_attempts is not None:
+        queue_coding(session, note, max_attempts=recode_max_attempts)
     if created:
         invalidated = invalidate_pending(
             session=session,

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from scribe.tables import new_id, utcnow
 
 SUGGESTION_STATUSES = ("open", "accepted", "rejected", "deferred", "queried")
+SUPERSEDED = "superseded"  # set by a coding run on a newer note version, never by hand
 
 
 class SuggestionRecord(SQLModel, table=True):

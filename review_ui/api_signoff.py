@@ -64,7 +64,11 @@ def _note_body(note: NoteDraftRecord) -> dict[str, Any]:
 
 @router.put("/encounters/{encounter_id}/note", responses={404: {}, 409: {}, 422: {}})
 def edit_note(
-    encounter_id: str, update: NoteUpdate, engine: EngineDep, user: NoteEditor
+    encounter_id: str,
+    update: NoteUpdate,
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: NoteEditor,
 ) -> dict[str, Any]:
     """Save an edit of the newest note version as a new version (an amendment after sign-off).
 
@@ -79,6 +83,7 @@ def edit_note(
                 sections=update.sections,
                 actor=user.actor,
                 amendment_reason=update.amendment_reason,
+                recode_max_attempts=settings.job_max_attempts,
             )
             body = _note_body(note)
             amendment = bool(signoff.signature_chain(session, encounter_id))

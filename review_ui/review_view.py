@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from coding.tables import Submission, SuggestionRecord
+from coding.tables import SUPERSEDED, Submission, SuggestionRecord
 from review_ui.tables import EncounterAssignment
 from scribe.services import get_encounter_row
 from scribe.signoff import signature_chain
@@ -127,6 +127,7 @@ def review_data(session: Session, encounter_id: str) -> ReviewData:
         session.exec(
             select(SuggestionRecord)
             .where(SuggestionRecord.encounter_id == encounter_id)
+            .where(SuggestionRecord.status != SUPERSEDED)
             .order_by(col(SuggestionRecord.created_at), col(SuggestionRecord.position))
         ).all()
     )
