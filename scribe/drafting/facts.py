@@ -142,16 +142,36 @@ class Toolkit:
     def patient_sentence(self, text: str) -> str:
         """Patient speech in the third person ("I feel tired" -> "The patient feels tired.")."""
         tidy = self.cleaner.tidy(text)
+        for lead_in in self.rules.statement_lead_ins:
+            tidy = re.sub(lead_in, "", tidy, flags=re.IGNORECASE)
         subject = _leading_subject(tidy)
         if subject is not None:
             rest = apply_rewrites(subject, self._pronouns)
             return as_sentence(self.rules.template("patient_subject").format(x=rest))
-        rest = apply_rewrites(tidy, self._pronouns)
-        return as_sentence(self.rules.template("patient_statement").format(x=rest))
+        rest = _lowercase_start(apply_rewrites(tidy, self._pronouns))
+        template = (
+            "patient_object"
+            if re.match(self.rules.statement_object_pattern, rest, re.IGNORECASE)
+            else "patient_statement"
+        )
+        return as_sentence(self.rules.template(template).format(x=rest))
 
 
 def _alternation(terms: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(term_pattern(term) for term in terms), re.IGNORECASE)
+
+
+def _lowercase_start(text: str) -> str:
+    """Lower-case a clause's first word for use mid-sentence, unless it looks like a name or an
+    abbreviation ("I", "ECG", "Dr", a capitalised word followed by another one)."""
+    words = text.split(maxsplit=2)
+    if not words or len(words[0]) < 2 or not words[0][:1].isupper() or words[0][1:2].isupper():
+        return text
+    if words[0].rstrip(".").lower() in {"dr", "mr", "mrs", "ms"}:
+        return text
+    if len(words) > 1 and words[1][:1].isupper():
+        return text
+    return text[0].lower() + text[1:]
 
 
 def _leading_subject(text: str) -> str | None:

@@ -129,6 +129,7 @@ TEMPLATE_KEYS = frozenset(
     {
         "chief_complaint",
         "patient_statement",
+        "patient_object",
         "patient_subject",
         "medications_current",
         "allergies",
@@ -202,6 +203,8 @@ class GroundedRules(RulesFile):
     plan_statement_pattern: str
     problem_cue_pattern: str
     clinician_rewrites: list[tuple[str, str]]
+    statement_lead_ins: list[str]
+    statement_object_pattern: str
     patient_pronouns: list[tuple[str, str]]
     hpi_pattern: str
     context_rules: list[dict[str, str]]
@@ -215,6 +218,7 @@ class GroundedRules(RulesFile):
         "allergy_patterns",
         "instruction_patterns",
         "allergens",
+        "statement_lead_ins",
     )
     @classmethod
     def _valid_lists(cls, patterns: list[str]) -> list[str]:
@@ -237,6 +241,7 @@ class GroundedRules(RulesFile):
         "plan_statement_pattern",
         "problem_cue_pattern",
         "hpi_pattern",
+        "statement_object_pattern",
     )
     @classmethod
     def _valid_pattern(cls, pattern: str) -> str:
