@@ -44,6 +44,9 @@ class SuggestionPage(BaseModel):
     limit: int
     offset: int
     items: list[SuggestionPublic]
+    next_cursor: str | None = Field(
+        default=None, description="pass as `after` for the next page (keyset paging)"
+    )
 
 
 class SuggestionStatusUpdate(BaseModel):
@@ -130,3 +133,62 @@ class SubmissionPublic(SubmissionSummary):
     codes: list[SubmissionCodePublic]
     bundle: dict[str, Any] | None = Field(default=None, description="with include_bundle=true")
     previous: list[SubmissionSummary] = Field(default_factory=list)
+
+
+class BulkStatusUpdate(BaseModel):
+    """One review decision for many suggestions: all of them change, or none does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(min_length=1, max_length=500)
+    status: ReviewStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason_when_needed(self) -> BulkStatusUpdate:
+        if self.status in ("rejected", "deferred", "queried") and not (self.reason or "").strip():
+            raise ValueError(f"a reason is required to mark suggestions {self.status}")
+        return self
+
+
+class BulkStatusResult(BaseModel):
+    """What a bulk decision changed."""
+
+    status: str
+    count: int
+    items: list[SuggestionPublic]
+
+
+class ClinicianQueryCreate(BaseModel):
+    """A neutral question to the encounter's clinician, optionally about one suggestion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=4000)
+    suggestion_id: str | None = Field(default=None, max_length=64)
+
+
+class ClinicianQueryAnswer(BaseModel):
+    """The clinician's answer: the note was amended, or the query is declined."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["amended", "declined"]
+    answer: str = Field(min_length=1, max_length=4000)
+
+
+class ClinicianQueryPublic(BaseModel):
+    """A clinician query with its answer, who asked and who answered."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    encounter_id: str
+    suggestion_id: str | None
+    question: str
+    asked_by: str
+    asked_at: datetime
+    status: str
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None

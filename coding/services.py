@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
 
@@ -190,84 +188,26 @@ def _supersede_earlier(
     )
 
 
-@dataclass(frozen=True)
-class QueueFilter:
-    """Filters and paging of the cross-encounter suggestion queue."""
-
-    status: str | None = "open"
-    kind: str | None = None
-    hcc_v28: str | None = None
-    clinician: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    min_raf_delta: float | None = None
-    sort: str = "raf"
-    limit: int = 50
-    offset: int = 0
-
-
-def _queue_conditions(filters: QueueFilter) -> list[Any]:
-    """SQL conditions for the filters that are set."""
-    suggestion, encounter = SuggestionRecord, Encounter
-    conditions: list[Any] = []
-    if filters.status:
-        conditions.append(col(suggestion.status) == filters.status)
-    if filters.kind:
-        conditions.append(col(suggestion.kind) == filters.kind)
-    if filters.hcc_v28:
-        conditions.append(col(suggestion.hcc_v28) == filters.hcc_v28)
-    if filters.clinician:
-        conditions.append(col(encounter.clinician) == filters.clinician)
-    if filters.date_from:
-        conditions.append(col(encounter.date_of_service) >= filters.date_from)
-    if filters.date_to:
-        conditions.append(col(encounter.date_of_service) <= filters.date_to)
-    if filters.min_raf_delta is not None:
-        conditions.append(col(suggestion.raf_delta_v28) >= filters.min_raf_delta)
-    return conditions
-
-
-def list_queue(
-    *, session: Session, filters: QueueFilter, actor: str
-) -> tuple[list[SuggestionRecord], int]:
-    """Suggestions across encounters for the coder queue, with the total count (audited)."""
-    query = select(SuggestionRecord).join(
-        Encounter, col(Encounter.id) == col(SuggestionRecord.encounter_id)
-    )
-    for condition in _queue_conditions(filters):
-        query = query.where(condition)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = (
-        (col(SuggestionRecord.raf_delta_v28).desc(), col(SuggestionRecord.id))
-        if filters.sort == "raf"
-        else (col(SuggestionRecord.created_at), col(SuggestionRecord.id))
-    )
-    rows = session.exec(query.order_by(*order).limit(filters.limit).offset(filters.offset)).all()
-    record_event(
-        session,
-        actor=actor,
-        action="suggestions.queue.read",
-        details={"count": len(rows), "total": int(total)},
-    )
-    return list(rows), int(total)
-
-
-def change_status(
-    *, session: Session, suggestion_id: str, status: str, reason: str | None, actor: str
-) -> SuggestionRecord:
-    """Set a suggestion's review status; rejecting, deferring or querying needs a reason."""
+def _check_status(status: str, reason: str | None) -> None:
     if status == SUPERSEDED:
         raise Conflict("suggestions are superseded by a new coding run, not by hand")
     if status not in SUGGESTION_STATUSES:
         raise Conflict(f"unknown status {status!r}; use one of {', '.join(SUGGESTION_STATUSES)}")
     if status in REASON_REQUIRED and not (reason or "").strip():
         raise Conflict(f"a reason is required to mark a suggestion {status}")
-    row = session.get(SuggestionRecord, suggestion_id)
-    if row is None:
-        raise NotFound(f"suggestion {suggestion_id} not found")
-    if row.status == SUPERSEDED:
-        raise Conflict(f"suggestion {suggestion_id} is superseded: {row.status_reason}")
-    encounter = get_encounter_row(session, row.encounter_id)
+
+
+def apply_status(
+    session: Session,
+    row: SuggestionRecord,
+    *,
+    status: str,
+    reason: str | None,
+    actor: str,
+    patient_id: str,
+    details: dict[str, str] | None = None,
+) -> SuggestionRecord:
+    """Set a (checked, not superseded) suggestion's status and audit the change."""
     previous = row.status
     row.status, row.status_reason, row.status_by, row.status_at = (
         status,
@@ -280,7 +220,7 @@ def change_status(
         session,
         actor=actor,
         action="suggestion.status",
-        patient_id=encounter.patient_id,
+        patient_id=patient_id,
         encounter_id=row.encounter_id,
         subject=f"suggestion/{row.id}",
         details={
@@ -289,9 +229,81 @@ def change_status(
             "reason": row.status_reason,
             "icd10": row.icd10,
             "kind": row.kind,
+            **(details or {}),
         },
     )
     return row
+
+
+def change_status(
+    *, session: Session, suggestion_id: str, status: str, reason: str | None, actor: str
+) -> SuggestionRecord:
+    """Set a suggestion's review status; rejecting, deferring or querying needs a reason."""
+    _check_status(status, reason)
+    row = session.get(SuggestionRecord, suggestion_id)
+    if row is None:
+        raise NotFound(f"suggestion {suggestion_id} not found")
+    if row.status == SUPERSEDED:
+        raise Conflict(f"suggestion {suggestion_id} is superseded: {row.status_reason}")
+    encounter = get_encounter_row(session, row.encounter_id)
+    return apply_status(
+        session, row, status=status, reason=reason, actor=actor, patient_id=encounter.patient_id
+    )
+
+
+def change_status_many(
+    *, session: Session, ids: Sequence[str], status: str, reason: str | None, actor: str
+) -> list[SuggestionRecord]:
+    """Set the status of many suggestions, all or none (the caller's transaction), each audited.
+
+    Raises NotFound when any id is unknown and Conflict when any is superseded, before
+    changing anything; one `suggestion.status` event per change, one `suggestions.bulk` event.
+    """
+    _check_status(status, reason)
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        raise Conflict("no suggestions selected")
+    rows = {
+        row.id: row
+        for row in session.exec(
+            select(SuggestionRecord).where(col(SuggestionRecord.id).in_(wanted))
+        ).all()
+    }
+    missing = [item for item in wanted if item not in rows]
+    if missing:
+        raise NotFound(f"{len(missing)} suggestion(s) not found: {', '.join(missing[:5])}")
+    superseded = [item for item in wanted if rows[item].status == SUPERSEDED]
+    if superseded:
+        raise Conflict(
+            f"{len(superseded)} suggestion(s) are superseded: {', '.join(superseded[:5])}"
+        )
+    encounters = {
+        encounter.id: encounter
+        for encounter in session.exec(
+            select(Encounter).where(
+                col(Encounter.id).in_({row.encounter_id for row in rows.values()})
+            )
+        ).all()
+    }
+    changed = [
+        apply_status(
+            session,
+            rows[item],
+            status=status,
+            reason=reason,
+            actor=actor,
+            patient_id=encounters[rows[item].encounter_id].patient_id,
+            details={"bulk": "true"},
+        )
+        for item in wanted
+    ]
+    record_event(
+        session,
+        actor=actor,
+        action="suggestions.bulk_status",
+        details={"to": status, "count": len(changed), "encounters": len(encounters)},
+    )
+    return changed
 
 
 def list_runs(*, session: Session, encounter_id: str, actor: str) -> list[CodingRun]:

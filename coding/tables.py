@@ -21,7 +21,11 @@ class SuggestionRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("job_id", "position"),
         Index("ix_suggestion_queue", "status", "kind", "created_at"),
-        Index("ix_suggestion_raf", "status", "raf_delta_v28"),
+        # Keyset paging of the coder queue (migration 0103): each sort key ends with the id.
+        Index("ix_suggestion_raf_page", "status", "raf_delta_v28", "id"),
+        Index("ix_suggestion_age_page", "status", "created_at", "id"),
+        Index("ix_suggestion_hcc_page", "status", "hcc_v28", "raf_delta_v28", "id"),
+        Index("ix_suggestion_encounter_status", "encounter_id", "status"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -126,3 +130,29 @@ class SubmissionCode(SQLModel, table=True):
     evidence: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+QUERY_STATUSES = ("open", "amended", "declined")
+
+
+class ClinicianQuery(SQLModel, table=True):
+    """A neutral question a coder sends back to the clinician of one encounter, and the answer.
+
+    `open` until the clinician answers: `amended` (they amended the note) or `declined` (the
+    documentation stands as it is). Who asked and who answered, and when, are kept on the row
+    and in the audit trail.
+    """
+
+    __tablename__ = "clinician_query"
+    __table_args__ = (Index("ix_clinician_query_status_asked", "status", "asked_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    suggestion_id: str | None = Field(default=None, foreign_key="suggestion.id", index=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    asked_by: str = Field(max_length=128)
+    asked_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="open", max_length=16)
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    answered_by: str | None = Field(default=None, max_length=128)
+    answered_at: datetime | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from coding import services
+from coding.queue import BadCursor, QueueFilter, queue_page
 from coding.schemas import (
     CodingRunPublic,
     SuggestionPage,
@@ -15,6 +16,7 @@ from coding.schemas import (
     SuggestionStatusUpdate,
 )
 from coding.tables import SuggestionRecord
+from review_ui.coder_queue import clinician_scope
 from review_ui.deps import EngineDep
 from review_ui.policy import CoderQueue, EncounterReader, EncounterStaff, check_encounter_access
 from scribe.db import transaction
@@ -38,42 +40,56 @@ def encounter_coding_runs(encounter_id: str, engine: EngineDep, user: EncounterR
         return services.list_runs(session=session, encounter_id=encounter_id, actor=user.actor)
 
 
-@router.get("/suggestions", response_model=SuggestionPage)
+@router.get("/suggestions", response_model=SuggestionPage, responses={422: {}})
 def suggestion_queue(
     engine: EngineDep,
     user: CoderQueue,
     status: Annotated[str | None, Query(max_length=16)] = "open",
     kind: Annotated[str | None, Query(max_length=16)] = None,
     hcc: Annotated[str | None, Query(max_length=8, description="CMS-HCC V28 number")] = None,
-    clinician: Annotated[str | None, Query(max_length=128)] = None,
+    clinician: Annotated[
+        str | None,
+        Query(max_length=128, description="owner (username) or recorded clinician name"),
+    ] = None,
     date_from: date | None = None,
     date_to: date | None = None,
     min_raf_delta: float | None = None,
     sort: Literal["raf", "age"] = "raf",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    after: Annotated[
+        str | None, Query(max_length=256, description="next_cursor of the previous page")
+    ] = None,
 ) -> Any:
-    """Suggestions across encounters (the coder queue), filtered, sorted and paged."""
-    filters = services.QueueFilter(
+    """Suggestions across encounters (the coder queue), filtered, sorted and paged.
+
+    Page with `after` (the previous page's `next_cursor`): it stays fast however deep the page.
+    """
+    filters = QueueFilter(
         status=status or None,
         kind=kind,
         hcc_v28=hcc,
-        clinician=clinician,
+        encounter_scope=clinician_scope(clinician) if clinician else None,
         date_from=date_from,
         date_to=date_to,
         min_raf_delta=min_raf_delta,
         sort=sort,
         limit=limit,
         offset=offset,
+        after=after or None,
     )
-    with transaction(engine) as session:
-        rows, total = services.list_queue(session=session, filters=filters, actor=user.actor)
-        return SuggestionPage(
-            total=total,
-            limit=limit,
-            offset=offset,
-            items=[SuggestionPublic.model_validate(row) for row in rows],
-        )
+    try:
+        with transaction(engine) as session:
+            page = queue_page(session=session, filters=filters, actor=user.actor)
+    except BadCursor as error:
+        raise HTTPException(422, str(error)) from error
+    return SuggestionPage(
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        items=[SuggestionPublic.model_validate(row.suggestion) for row in page.rows],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.post("/suggestions/{suggestion_id}/status", response_model=SuggestionPublic)

@@ -152,11 +152,13 @@ def _install_docs(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     """Add static files, pages, session API, docs and the 401/403 handlers to `app`."""
     from review_ui import api_session, pages_admin, pages_auth, pages_compliance, pages_encounters
+    from review_ui.pages_queue import router as queue_pages
 
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
     app.include_router(api_session.router)
     app.include_router(pages_auth.router)
     app.include_router(pages_admin.router)
+    app.include_router(queue_pages)
     app.include_router(pages_encounters.router)
     app.include_router(pages_compliance.router)
     _install_docs(app)

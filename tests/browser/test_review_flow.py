@@ -94,6 +94,37 @@ def test_clinician_reviews_accepts_and_signs(page: Page, service: Service) -> No
     screenshot(page, "review-signed")
 
 
+def test_coder_filters_the_queue_queries_and_defers(page: Page, service: Service) -> None:
+    sign_in(page, "cody.coder")
+    page.goto("/queue")
+    page.select_option("select[name=kind]", "undocumented")
+    page.click("form.queue-filters button[type=submit]")
+    row = page.locator("tr.kind-undocumented", has_text="I48.91")
+    expect(row).to_have_count(1)
+    screenshot(page, "queue")
+    row.locator("details.ask summary").click()
+    expect(row.locator("textarea")).to_contain_text("atrial fibrillation")
+    row.locator("details.ask button[type=submit]").click()
+    expect(page.locator(".notice")).to_be_visible()
+
+    page.select_option("select[name=kind]", "specificity")
+    page.click("form.queue-filters button[type=submit]")
+    specificity = page.locator("tr.kind-specificity", has_text="E11.42")
+    specificity.locator("input[type=checkbox]").check()
+    page.fill("#bulk-reason", "waiting for the neurology consult")
+    page.click("#bulk button[value=deferred]")
+    expect(page.locator(".notice")).to_be_visible()
+    page.select_option("select[name=status]", "deferred")
+    page.click("form.queue-filters button[type=submit]")
+    expect(page.locator("tr.kind-specificity", has_text="E11.42")).to_contain_text("deferred")
+
+    page.context.clear_cookies()
+    sign_in(page, "dr.rivera")
+    page.goto("/queries")
+    expect(page.locator(".query-card")).to_contain_text("atrial fibrillation")
+    screenshot(page, "queries")
+
+
 def test_compliance_exports_a_packet_that_verifies_alone(
     page: Page, service: Service, tmp_path: Path
 ) -> None:
