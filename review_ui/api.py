@@ -21,8 +21,10 @@ from review_ui.policy import (
     check_encounter_access,
 )
 from scribe import services
-from scribe.audio import AudioError, decode_audio
+from scribe.audio import AudioError
+from scribe.crypto_at_rest import audio_key
 from scribe.db import transaction
+from scribe.intake import DecodeLimits, seal_upload, validate_audio
 from scribe.recordings import CappedUploadWriter, EmptyUpload, StoredUpload, UploadTooLarge
 from scribe.schemas import (
     EncounterCreate,
@@ -174,7 +176,12 @@ async def upload_recording(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     filename: Annotated[str | None, Query(max_length=255)] = None,
 ) -> Any:
-    """Upload a visit recording as the raw request body; returns the job that processes it."""
+    """Upload a visit recording as the raw request body; returns the job that processes it.
+
+    The size is capped while streaming (413); magic bytes, extension and content type must agree
+    (415); the file is decoded in a time- and memory-limited process (413 too long, 422 damaged)
+    and stored encrypted.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type.startswith(ACCEPTED_CONTENT_TYPES):
         raise HTTPException(415, f"content type {content_type or '(none)'!r} is not audio")
@@ -192,22 +199,30 @@ async def upload_recording(
             return _replayed_response(replay)
         try:
             audio = await run_in_threadpool(
-                decode_audio, upload.path, max_seconds=settings.max_audio_seconds
+                validate_audio,
+                upload.path,
+                suffix=upload.path.suffix,
+                content_type=content_type,
+                limits=DecodeLimits.from_settings(settings),
             )
         except AudioError as error:
             raise HTTPException(error.status_code, error.reason) from error
-        return await run_in_threadpool(
-            _store_upload,
-            engine,
-            settings,
-            user.actor,
-            encounter_id,
-            upload,
-            audio.container,
-            audio.duration,
-            content_type,
-            idempotency_key,
-        )
+        sealed = await run_in_threadpool(seal_upload, upload, audio_key(settings))
+        try:
+            return await run_in_threadpool(
+                _store_upload,
+                engine,
+                settings,
+                user.actor,
+                encounter_id,
+                sealed,
+                audio.container,
+                audio.duration,
+                content_type,
+                idempotency_key,
+            )
+        finally:
+            sealed.path.unlink(missing_ok=True)
     finally:
         upload.path.unlink(missing_ok=True)
 

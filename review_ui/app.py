@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from coding import migrations as coding_migrations
 from review_ui import api, api_audio, api_audit, api_coding, api_exports, api_signoff, web
 from review_ui import migrations as review_ui_migrations
+from review_ui.api_capture import router as capture_router
 from review_ui.api_queue import router as queue_router
 from review_ui.policy import Public
 from scribe.db import make_engine, upgrade_database
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_signoff.router)
     app.include_router(api_audit.router)
     app.include_router(api_audio.router)
+    app.include_router(capture_router)
     web.install(app)
     _install_error_handlers(app)
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from models import ModelError, load_catalogue  # noqa: E402
 from review_ui.cli_audit import add_audit_parser  # noqa: E402
+from review_ui.cli_cleanup import add_cleanup_parser  # noqa: E402
 from review_ui.cli_users import add_users_parser  # noqa: E402
 from scribe.settings import Settings, get_settings  # noqa: E402
 
@@ -430,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_parser(commands, lambda command: lambda args: command(args, _settings, CliError))
     add_users_parser(commands, _with_settings)
+    add_cleanup_parser(commands, _with_settings)
 
     evaluate = commands.add_parser("eval", help="evaluations").add_subparsers(
         dest="eval_command", required=True

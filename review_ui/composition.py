@@ -171,6 +171,7 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     from coding.delivery import DeliveryHandler
     from coding.pipeline import CODE_JOB, CodingHandler, coding_follow_up
     from coding.submission import SUBMIT_JOB
+    from scribe.crypto_at_rest import audio_key
     from scribe.pipeline import DraftHandler, TranscribeHandler
     from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
     from scribe.transcription import load_vocabulary
@@ -182,6 +183,7 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
             vocabulary=load_vocabulary(),
             max_audio_seconds=settings.max_audio_seconds,
             max_attempts=settings.job_max_attempts,
+            audio_key=audio_key(settings),
         ),
         DRAFT_JOB: DraftHandler(
             build_drafter(settings, used),

@@ -151,7 +151,14 @@ def _install_docs(app: FastAPI) -> None:
 
 def install(app: FastAPI) -> None:
     """Add static files, pages, session API, docs and the 401/403 handlers to `app`."""
-    from review_ui import api_session, pages_admin, pages_auth, pages_compliance, pages_encounters
+    from review_ui import (
+        api_session,
+        pages_admin,
+        pages_auth,
+        pages_capture,
+        pages_compliance,
+        pages_encounters,
+    )
     from review_ui.pages_queue import router as queue_pages
 
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
@@ -161,5 +168,6 @@ def install(app: FastAPI) -> None:
     app.include_router(queue_pages)
     app.include_router(pages_encounters.router)
     app.include_router(pages_compliance.router)
+    app.include_router(pages_capture.router)
     _install_docs(app)
     _install_error_handlers(app)

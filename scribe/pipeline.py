@@ -19,6 +19,7 @@ from scribe import jobs
 from scribe.audio import AudioError, decode_audio
 from scribe.audit import record_event
 from scribe.contracts import NoteDrafter, Transcriber, Transcript
+from scribe.crypto_at_rest import DecryptionError, decrypted_copy
 from scribe.db import transaction
 from scribe.jobs import Claim, PermanentJobError
 from scribe.services import (
@@ -90,8 +91,10 @@ class TranscribeHandler:
         vocabulary: ClinicalVocabulary,
         max_audio_seconds: float,
         max_attempts: int,
+        audio_key: bytes | None = None,
     ) -> None:
         self._transcriber = transcriber
+        self._audio_key = audio_key
         self._vocabulary = vocabulary
         self._max_audio_seconds = max_audio_seconds
         self._max_attempts = max_attempts
@@ -108,9 +111,12 @@ class TranscribeHandler:
             done = _existing_transcript(session, recording_id)
         if done is None:
             try:
-                audio = decode_audio(path, max_seconds=self._max_audio_seconds)
+                with decrypted_copy(path, self._audio_key) as plain:
+                    audio = decode_audio(plain, max_seconds=self._max_audio_seconds)
             except AudioError as error:
                 raise PermanentJobError(error.reason) from error
+            except DecryptionError as error:
+                raise PermanentJobError(f"the stored recording cannot be read: {error}") from error
             transcript = self._transcriber.transcribe(
                 audio.samples, hotwords=visit_hotwords(context, self._vocabulary)
             )

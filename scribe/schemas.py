@@ -147,3 +147,82 @@ class NoteSignaturePublic(BaseModel):
     attestation: str
     signed_at: datetime
     amends_signature_id: str | None
+
+
+class ConsentScriptPublic(BaseModel):
+    """The consent script read to the patient now."""
+
+    version: str
+    sha256: str
+    text: str
+
+
+class ConsentCreate(StrictModel):
+    """Consent to record a visit (`consented_by` is PHI: stored, never logged)."""
+
+    consented_by: str = Field(min_length=1, max_length=128)
+    method: Literal["verbal", "written", "signed"]
+    script_version: str = Field(min_length=1, max_length=32)
+
+
+class ConsentPublic(BaseModel):
+    """A recorded consent (without the name of who gave it)."""
+
+    id: str
+    encounter_id: str
+    script_version: str
+    script_sha256: str
+    method: str
+    recorded_by: str
+    consented_at: datetime
+
+
+class CaptureCreate(StrictModel):
+    """Start a chunked recording after consent."""
+
+    consent_id: str | None = Field(default=None, max_length=64)
+    mime_type: str = Field(default="audio/webm", min_length=1, max_length=128)
+
+
+class CapturePublic(BaseModel):
+    """A capture and what the server holds of it."""
+
+    id: str
+    encounter_id: str
+    consent_id: str
+    status: str
+    mime_type: str
+    created_at: datetime
+    finished_at: datetime | None = None
+    recording_id: str | None = None
+    received: dict[int, str] = Field(default_factory=dict, description="seq -> sha256")
+    missing: list[int] = Field(default_factory=list, description="gaps below the highest seq")
+    total_bytes: int = 0
+
+
+class ChunkAccepted(BaseModel):
+    """A chunk the server holds durably (safe to delete on the device)."""
+
+    seq: int
+    sha256: str
+    size_bytes: int
+    replayed: bool
+
+
+class CaptureFinish(StrictModel):
+    """Finish a capture: the last chunk's seq and, optionally, the sha256 of the whole."""
+
+    last_seq: int = Field(ge=0, le=1_000_000)
+    total_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class CaptureFinished(BaseModel):
+    """The recording a finished capture produced and the job that processes it."""
+
+    capture_id: str
+    recording_id: str
+    job_id: str
+    sha256: str
+    size_bytes: int
+    duration_seconds: float
+    replayed: bool

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +32,30 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_audio_seconds: float = Field(default=2 * 60 * 60, gt=0)
+    max_chunk_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Largest chunk of a chunked capture."
+    )
+    decode_timeout_seconds: float = Field(
+        default=300, gt=0, description="Wall-clock limit of the isolated decode of one upload."
+    )
+    decode_memory_bytes: int | None = Field(
+        default=None,
+        ge=256 * 1024 * 1024,
+        description=(
+            "Address-space limit of the decode process; default 640 MiB plus room for "
+            "SCRIBE_MAX_AUDIO_SECONDS of decoded audio."
+        ),
+    )
+    capture_orphan_hours: float = Field(
+        default=24, gt=0, description="Open captures untouched this long are abandoned."
+    )
+    audio_encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 of 32 bytes: the AES-256-GCM key of audio at rest; when unset, a random key "
+            "is created once in SCRIBE_DATA_DIR/audio.key."
+        ),
+    )
 
     whisper_model: str = Field(
         default="bundled:whisper-tiny.en",
@@ -140,6 +166,18 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a sqlite:// or postgresql URL")
         return value
 
+    @field_validator("audio_encryption_key")
+    @classmethod
+    def _audio_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                raw = base64.b64decode(value.get_secret_value(), validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("SCRIBE_AUDIO_ENCRYPTION_KEY must be base64 of 32 bytes")
+        return value
+
     @field_validator("submission_fhir_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -156,6 +194,19 @@ class Settings(BaseSettings):
     def recordings_dir(self) -> Path:
         """Where uploaded recordings are stored."""
         return self.data_dir / "recordings"
+
+    @property
+    def captures_dir(self) -> Path:
+        """Where chunks of tablet captures wait (encrypted) until the visit is finished."""
+        return self.data_dir / "captures"
+
+    @property
+    def decode_memory_limit(self) -> int:
+        """Address-space limit (bytes) of the isolated decode process."""
+        if self.decode_memory_bytes is not None:
+            return self.decode_memory_bytes
+        decoded = int(self.max_audio_seconds * 16_000 * 4)  # float32 at 16 kHz
+        return 640 * 1024 * 1024 + 3 * decoded
 
     @property
     def model_cache_dir(self) -> Path:

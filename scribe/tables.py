@@ -198,3 +198,50 @@ class DeidExportRecord(SQLModel, table=True):
     provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Consent(SQLModel, table=True):
+    """Consent to record one visit: who gave it (PHI: never logged), how, to which script."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    consented_by: str = Field(max_length=128)
+    recorded_by: str = Field(max_length=128)
+    script_version: str = Field(max_length=32)
+    script_sha256: str = Field(max_length=64)
+    method: str = Field(max_length=16)
+    consented_at: datetime = Field(default_factory=utcnow)
+
+
+class CaptureSession(SQLModel, table=True):
+    """A recording made on a tablet and uploaded in numbered chunks while the visit goes on."""
+
+    __tablename__ = "capture_session"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    encounter_id: str = Field(foreign_key="encounter.id", index=True)
+    consent_id: str = Field(foreign_key="consent.id")
+    status: str = Field(default="open", max_length=16, index=True)
+    mime_type: str = Field(max_length=128)
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    last_seq: int | None = None
+    recording_id: str | None = Field(default=None, foreign_key="recording.id")
+
+
+class CaptureChunk(SQLModel, table=True):
+    """One acknowledged chunk of a capture (its file is encrypted; deleted once assembled)."""
+
+    __tablename__ = "capture_chunk"
+    __table_args__ = (UniqueConstraint("capture_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    capture_id: str = Field(foreign_key="capture_session.id", index=True)
+    seq: int
+    sha256: str = Field(max_length=64)
+    size_bytes: int
+    storage_path: str
+    received_at: datetime = Field(default_factory=utcnow)

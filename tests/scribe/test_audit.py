@@ -94,5 +94,3 @@ def test_rolled_back_change_leaves_no_event(engine: Engine) -> None:
         pass
     with engine.begin() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM audit_event")).scalar() == 0
-
-
