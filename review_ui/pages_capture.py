@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from scribe.capture import current_consent_script
 from sqlmodel import Session, select
 
 from review_ui import accounts
@@ -23,6 +22,7 @@ from review_ui.review_view import age_on
 from review_ui.web import render
 from scribe import services
 from scribe.audit import record_event
+from scribe.capture import current_consent_script
 from scribe.db import transaction
 from scribe.schemas import EncounterCreate, PatientCreate
 from scribe.tables import Patient
