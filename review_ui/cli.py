@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -322,17 +322,26 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     """Run a worker until SIGTERM/SIGINT."""
     from review_ui.app import migrate
     from review_ui.composition import build_handlers
+    from scribe.capture import cleanup_orphans
     from scribe.db import make_engine
+    from scribe.tables import utcnow
     from scribe.worker import Worker
 
     settings = _settings()
     migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+
+    def clean_orphaned_uploads() -> None:
+        older_than = utcnow() - timedelta(hours=settings.capture_orphan_hours)
+        cleanup_orphans(engine=engine, settings=settings, older_than=older_than)
+
     worker = Worker(
-        make_engine(settings.database_url),
+        engine,
         build_handlers(settings),
         lease_seconds=settings.job_lease_seconds,
         max_attempts=settings.job_max_attempts,
         poll_seconds=settings.worker_poll_seconds,
+        housekeeping=clean_orphaned_uploads,
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stopping.set())

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -68,8 +68,13 @@ class Worker:
         lease_seconds: float,
         max_attempts: int,
         poll_seconds: float,
+        housekeeping: Callable[[], None] | None = None,
+        housekeeping_seconds: float = 3600.0,
     ) -> None:
         self._engine = engine
+        self._housekeeping = housekeeping
+        self._housekeeping_seconds = housekeeping_seconds
+        self._housekept_at: float | None = None
         self._handlers = dict(handlers)
         self._lease_seconds = lease_seconds
         self._max_attempts = max_attempts
@@ -126,10 +131,24 @@ class Worker:
             status,
         )
 
+    def _housekeep_when_due(self) -> None:
+        """Run the housekeeping task (e.g. orphaned upload cleanup) when idle and due."""
+        now = time.monotonic()
+        if self._housekeeping is None or (
+            self._housekept_at is not None and now - self._housekept_at < self._housekeeping_seconds
+        ):
+            return
+        self._housekept_at = now
+        try:
+            self._housekeeping()
+        except Exception:  # noqa: BLE001  (housekeeping must never stop the worker)
+            logger.exception("housekeeping failed; retried at the next interval")
+
     def run_forever(self) -> None:
         """Run jobs until `stopping` is set (SIGTERM/SIGINT in `scribe worker`)."""
         logger.info("worker %s started for %s", self.worker_id, sorted(self._handlers))
         while not self.stopping.is_set():
             if not self.run_once():
+                self._housekeep_when_due()
                 self.stopping.wait(self._poll_seconds)
         logger.info("worker %s stopped", self.worker_id)

@@ -145,3 +145,34 @@ def test_worker_keeps_the_lease_alive_during_long_work(engine: Engine) -> None:
     assert jobs.claim_next(engine, worker_id="thief", lease_seconds=30, kinds=("work",)) is None
     thread.join()
     assert _job(engine, job_id).status == jobs.SUCCEEDED
+
+
+def test_idle_worker_runs_housekeeping_once_per_interval_and_survives_its_failure(
+    engine: Engine,
+) -> None:
+    calls: list[float] = []
+
+    def housekeeping() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("disk busy")  # logged; the worker carries on
+
+    worker = Worker(
+        engine,
+        {},
+        lease_seconds=5,
+        max_attempts=3,
+        poll_seconds=0.01,
+        housekeeping=housekeeping,
+        housekeeping_seconds=0.2,
+    )
+    runner = threading.Thread(target=worker.run_forever)
+    runner.start()
+    deadline = time.monotonic() + 10
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stopping.set()
+    runner.join(5)
+    assert len(calls) >= 3, "housekeeping must go on after a failure"
+    gaps = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert min(gaps) >= 0.2, gaps  # once per interval, not on every 0.01 s poll
