@@ -34,6 +34,7 @@ from scribe.schemas import (
     PatientPublic,
     RecordingAccepted,
 )
+from scribe.tables import NoteDraftRecord
 
 router = APIRouter(prefix="/api")
 
@@ -316,6 +317,11 @@ def read_note(
         note = services.read_note(
             session=session, encounter_id=encounter_id, actor=user.actor, version=version
         )
+    return note_body(note)
+
+
+def note_body(note: NoteDraftRecord) -> dict[str, Any]:
+    """The JSON form of a stored note version (read and edit answers share it)."""
     return {
         "id": note.id,
         "encounter_id": note.encounter_id,
@@ -325,5 +331,6 @@ def read_note(
         "unsupported_count": note.unsupported_count,
         "sections": note.sections,
         "provenance": note.provenance,
+        "created_by": note.created_by,
         "created_at": note.created_at.isoformat(),
     }

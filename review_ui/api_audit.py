@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Engine
 
@@ -63,17 +63,11 @@ def audit_filter(
 def search(
     engine: EngineDep,
     user: AuditReader,
-    actor: Annotated[str | None, Query(max_length=128)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    patient_id: Annotated[str | None, Query(max_length=64)] = None,
-    encounter_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    wanted: Annotated[AuditFilter, Depends(audit_filter)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     """Matching events, newest first; `next_before_seq` fetches the next page."""
-    wanted = audit_filter(actor, action, patient_id, encounter_id, since, until)
     with transaction(engine) as session:
         record_event(session, actor=user.actor, action="audit.searched", details=wanted.describe())
         page = search_events(session, wanted, limit=limit, before_seq=before_seq)
@@ -86,16 +80,10 @@ def export(
     engine: EngineDep,
     settings: SettingsDep,
     user: AuditReader,
+    wanted: Annotated[AuditFilter, Depends(audit_filter)],
     export_format: Annotated[Literal["jsonl", "csv", "fhir"], Query(alias="format")] = "jsonl",
-    actor: Annotated[str | None, Query(max_length=128)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    patient_id: Annotated[str | None, Query(max_length=64)] = None,
-    encounter_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
 ) -> StreamingResponse:
     """Download matching events: JSON Lines (signed, verifiable alone), CSV or FHIR Bundle."""
-    wanted = audit_filter(actor, action, patient_id, encounter_id, since, until)
     signer = audit_signer(request, settings)
     with transaction(engine) as session:
         record_event(

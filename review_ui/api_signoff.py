@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from coding import submission as submissions
 from coding.schemas import SubmissionCodePublic, SubmissionPublic, SubmissionSummary
 from coding.tables import Submission, SubmissionCode
+from review_ui.api import note_body
 from review_ui.deps import EngineDep, SettingsDep
 from review_ui.policy import EncounterReader, Principal, request_now, require_encounter_access
 from review_ui.sessions import SessionLimits, reauthenticate
@@ -25,7 +26,6 @@ from scribe.audit import record_event
 from scribe.db import transaction
 from scribe.schemas import NoteSignaturePublic, NoteUpdate
 from scribe.services import get_encounter_row
-from scribe.tables import NoteDraftRecord
 
 router = APIRouter(prefix="/api")
 
@@ -45,21 +45,6 @@ class NoteSignRequest(BaseModel):
         min_length=1, max_length=2000, description="The statement shown to the signer"
     )
     password: str = Field(min_length=1, max_length=1024, repr=False)
-
-
-def _note_body(note: NoteDraftRecord) -> dict[str, Any]:
-    return {
-        "id": note.id,
-        "encounter_id": note.encounter_id,
-        "version": note.version,
-        "transcript_id": note.transcript_id,
-        "drafter": note.drafter,
-        "unsupported_count": note.unsupported_count,
-        "sections": note.sections,
-        "provenance": note.provenance,
-        "created_by": note.created_by,
-        "created_at": note.created_at.isoformat(),
-    }
 
 
 @router.put("/encounters/{encounter_id}/note", responses={404: {}, 409: {}, 422: {}})
@@ -85,7 +70,7 @@ def edit_note(
                 amendment_reason=update.amendment_reason,
                 recode_max_attempts=settings.job_max_attempts,
             )
-            body = _note_body(note)
+            body = note_body(note)
             amendment = bool(signoff.signature_chain(session, encounter_id))
     except signoff.InvalidEdit as error:
         raise HTTPException(422, str(error)) from error

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from scribe.audit import ChainReport, event_hash, verify_events
+from scribe.audit import HASHED_FIELDS, ChainReport, event_hash, verify_events
 from scribe.audit_query import AuditFilter, iter_matching
 from scribe.audit_signing import ExportSigner, check_manifest_signature
 from scribe.tables import AuditHead, utcnow
@@ -31,19 +31,7 @@ EXPORT_FORMAT = "hcc-scribe-audit-export/1"
 FORMATS = ("jsonl", "csv", "fhir")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv", "fhir": "application/fhir+json"}
 MANIFEST_KEY = "export_manifest"
-CSV_COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor",
-    "action",
-    "outcome",
-    "patient_id",
-    "encounter_id",
-    "subject",
-    "details",
-    "prev_hash",
-    "hash",
-)
+CSV_COLUMNS = (*HASHED_FIELDS, "hash")
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FHIR_ACTION_CODES = {"created": "C", "viewed": "R", "read": "R", "deleted": "D", "exported": "E"}

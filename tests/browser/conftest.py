@@ -11,11 +11,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from review_ui.app import migrate
 from review_ui.policy import CSRF_HEADER
 from scribe.db import make_engine, transaction
 from scribe.samples import sample_patient_path, sample_visit_path
+from tests.live_service import free_port, service_up, wait_for
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -61,31 +60,6 @@ class Service:
     database_url: str
     data_dir: Path
     encounter_id: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll until `condition()` is true or fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> bool:
-    if server.poll() is not None:
-        raise AssertionError(f"scribe serve exited with code {server.returncode}")
-    try:
-        return client.get("/api/health").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _create_users(database_url: str) -> None:
@@ -156,7 +130,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     database_url = f"sqlite:///{base / 'scribe.db'}"
     migrate(database_url)
     _create_users(database_url)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -177,7 +151,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base_url, timeout=10) as probe:
-            wait_for(lambda: _healthy(probe, server), 180, "the service to answer")
+            wait_for(lambda: service_up(probe, server), 180, "the service to answer")
         with api_client(base_url, "dr.rivera") as client:
             encounter_id = _process_sample(client)
         yield Service(base_url, database_url, base / "data", encounter_id)

@@ -25,8 +25,8 @@ from tests.browser.conftest import (
     Service,
     screenshot,
     sign_in,
-    wait_for,
 )
+from tests.live_service import wait_for
 
 
 @pytest.fixture(scope="module")

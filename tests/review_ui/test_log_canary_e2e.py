@@ -13,11 +13,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -27,6 +24,7 @@ from review_ui.app import create_app
 from review_ui.policy import CSRF_HEADER
 from scribe.samples import sample_visit_path
 from scribe.settings import Settings
+from tests.live_service import free_port, service_up, wait_for
 from tests.review_ui.auth import PASSWORD, add_user
 
 pytestmark = pytest.mark.e2e
@@ -50,30 +48,6 @@ CANARIES = (
     "19370211",
     "1937, 2, 11",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _up(client: httpx.Client, server: subprocess.Popen[bytes]) -> bool:
-    if server.poll() is not None:
-        raise AssertionError(f"scribe serve exited with code {server.returncode}")
-    try:
-        return client.get("/api/health").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _plant_canaries(client: httpx.Client) -> tuple[str, str]:
@@ -130,7 +104,7 @@ def test_canaries_never_reach_server_or_worker_logs(settings: Settings, tmp_path
     app = create_app(settings)  # migrates the database the server will use
     add_user(app, "dr.canary", "clinician")
     app.state.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -152,9 +126,9 @@ def test_canaries_never_reach_server_or_worker_logs(settings: Settings, tmp_path
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                _wait(lambda: _up(client, server), 120, "the server to answer")
+                wait_for(lambda: service_up(client, server), 120, "the server to answer")
                 encounter_id, job_id = _plant_canaries(client)
-                _wait(
+                wait_for(
                     lambda: (
                         client.get(f"/api/encounters/{encounter_id}").json()["status"]
                         in ("coded", "failed")
