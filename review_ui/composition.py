@@ -172,14 +172,16 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
     from coding.pipeline import CODE_JOB, CodingHandler, coding_follow_up
     from coding.submission import SUBMIT_JOB
     from scribe.crypto_at_rest import audio_key
+    from scribe.live_transcription import LIVE_JOB, LiveTranscribeHandler
     from scribe.pipeline import DraftHandler, TranscribeHandler
     from scribe.services import DRAFT_JOB, TRANSCRIBE_JOB
     from scribe.transcription import load_vocabulary
 
     used = models_in_use(settings)
-    return {
+    transcriber = build_transcriber(settings, used)  # one model for both transcription jobs
+    handlers: dict[str, JobHandler] = {
         TRANSCRIBE_JOB: TranscribeHandler(
-            build_transcriber(settings, used),
+            transcriber,
             vocabulary=load_vocabulary(),
             max_audio_seconds=settings.max_audio_seconds,
             max_attempts=settings.job_max_attempts,
@@ -192,3 +194,14 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
         CODE_JOB: CodingHandler(build_suggester(settings, used)),
         SUBMIT_JOB: DeliveryHandler(build_destination(settings)),
     }
+    if settings.live_transcription:  # experimental, off by default (see the setting)
+        handlers[LIVE_JOB] = LiveTranscribeHandler(
+            transcriber,  # type: ignore[arg-type]  (the configured transcriber is faster-whisper)
+            vocabulary=load_vocabulary(),
+            audio_key=audio_key(settings),
+            max_audio_seconds=settings.max_audio_seconds,
+            decode_timeout_seconds=settings.decode_timeout_seconds,
+            decode_memory_bytes=settings.decode_memory_limit,
+            max_attempts=settings.job_max_attempts,
+        )
+    return handlers

@@ -27,6 +27,7 @@ from scribe.consent import ConsentScript, consent_script, current_consent_script
 from scribe.crypto_at_rest import audio_key
 from scribe.db import transaction
 from scribe.intake import DecodeLimits, seal_upload, validate_audio
+from scribe.live_transcription import enqueue_live_job
 from scribe.recordings import StoredUpload
 from scribe.settings import Settings
 from scribe.sniff import container_of_type
@@ -75,6 +76,7 @@ class CaptureConfig:
     max_total_bytes: int
     limits: DecodeLimits
     max_attempts: int
+    live_transcription: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CaptureConfig:
@@ -87,6 +89,7 @@ class CaptureConfig:
             max_total_bytes=settings.max_upload_bytes,
             limits=DecodeLimits.from_settings(settings),
             max_attempts=settings.job_max_attempts,
+            live_transcription=settings.live_transcription,
         )
 
 
@@ -272,6 +275,8 @@ def put_chunk(
             )
             capture.updated_at = utcnow()
             session.add(capture)
+            if config.live_transcription:
+                enqueue_live_job(session, capture, max_attempts=config.max_attempts)
     except IntegrityError:  # the same seq committed concurrently
         path.unlink(missing_ok=True)
         with transaction(engine) as session:

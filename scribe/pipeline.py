@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -22,6 +21,11 @@ from scribe.contracts import NoteDrafter, Transcriber, Transcript
 from scribe.crypto_at_rest import DecryptionError, decrypted_copy
 from scribe.db import transaction
 from scribe.jobs import Claim, PermanentJobError
+from scribe.live_transcription import (
+    WordTranscriber,
+    live_words_for_recording,
+    transcribe_from_live,
+)
 from scribe.services import (
     DRAFT_JOB,
     get_encounter_row,
@@ -36,22 +40,10 @@ from scribe.tables import (
     TranscriptRecord,
     TranscriptSegmentRecord,
 )
-from scribe.transcription.vocabulary import ClinicalVocabulary, patient_terms
+from scribe.transcription.vocabulary import ClinicalVocabulary, visit_hotwords
 
 logger = logging.getLogger(__name__)
 WORKER_ACTOR = "system:worker"
-
-
-def visit_hotwords(context: dict[str, Any], vocabulary: ClinicalVocabulary) -> tuple[str, ...]:
-    """Patient-specific terms that bias transcription: drug names and problems as spoken words.
-
-    Problems given as ICD-10-CM codes are turned into words through the clinical vocabulary.
-    """
-    return patient_terms(
-        vocabulary,
-        medications=[str(item) for item in context.get("medications") or []],
-        problems=[str(item) for item in context.get("problems") or []],
-    )
 
 
 def _transcript_rows(
@@ -82,7 +74,11 @@ def _transcript_rows(
 
 
 class TranscribeHandler:
-    """Job `transcribe`: decode the recording, transcribe it, store it, queue the draft."""
+    """Job `transcribe`: decode the recording, transcribe it, store it, queue the draft.
+
+    A recording captured with live transcription has most words committed already
+    (scribe.live_transcription): only the tail after them is recognised.
+    """
 
     def __init__(
         self,
@@ -109,6 +105,7 @@ class TranscribeHandler:
             context = dict(get_encounter_row(session, recording.encounter_id).context)
             path = Path(recording.storage_path)
             done = _existing_transcript(session, recording_id)
+            live = live_words_for_recording(session, recording_id)
         if done is None:
             try:
                 with decrypted_copy(path, self._audio_key) as plain:
@@ -117,9 +114,14 @@ class TranscribeHandler:
                 raise PermanentJobError(error.reason) from error
             except DecryptionError as error:
                 raise PermanentJobError(f"the stored recording cannot be read: {error}") from error
-            transcript = self._transcriber.transcribe(
-                audio.samples, hotwords=visit_hotwords(context, self._vocabulary)
-            )
+            hotwords = visit_hotwords(context, self._vocabulary)
+            if live is not None and isinstance(self._transcriber, WordTranscriber):
+                # Words were committed while recording: only the tail is recognised now.
+                transcript = transcribe_from_live(
+                    self._transcriber, audio.samples, live, hotwords=hotwords
+                )
+            else:
+                transcript = self._transcriber.transcribe(audio.samples, hotwords=hotwords)
         with transaction(engine) as session:
             jobs.assert_owned(session, claim)
             existing = _existing_transcript(session, recording_id)

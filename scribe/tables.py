@@ -245,3 +245,24 @@ class CaptureChunk(SQLModel, table=True):
     size_bytes: int
     storage_path: str
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class LiveTranscript(SQLModel, table=True):
+    """Words transcribed while a capture is still recording, committed up to `committed_until`.
+
+    `words` holds {text, start, end, probability} in recording seconds; `chunks`, `bytes_seen`
+    and `audio_seconds` describe the chunk prefix last decoded (to skip decoding too little).
+    """
+
+    __tablename__ = "live_transcript"
+
+    capture_id: str = Field(foreign_key="capture_session.id", primary_key=True)
+    committed_until: float = 0.0
+    words: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    chunks: int = 0
+    bytes_seen: int = 0
+    audio_seconds: float = 0.0
+    windows: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)

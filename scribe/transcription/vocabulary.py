@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -25,6 +26,7 @@ __all__ = [
     "load_vocabulary",
     "parse_vocabulary",
     "patient_terms",
+    "visit_hotwords",
 ]
 
 DEFAULT_HOTWORD_CHARS = 300
@@ -167,6 +169,18 @@ def patient_terms(
         else:
             terms.append(text)
     return _distinct(term for term in terms if term)
+
+
+def visit_hotwords(context: Mapping[str, Any], vocabulary: ClinicalVocabulary) -> tuple[str, ...]:
+    """Patient-specific terms that bias transcription: drug names and problems as spoken words.
+
+    Problems given as ICD-10-CM codes are turned into words through the clinical vocabulary.
+    """
+    return patient_terms(
+        vocabulary,
+        medications=[str(item) for item in context.get("medications") or []],
+        problems=[str(item) for item in context.get("problems") or []],
+    )
 
 
 def build_hotwords(

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,21 +104,48 @@ class FasterWhisperTranscriber:
             )
         started = time.perf_counter()
         words = self._recognise(samples, prompt)
-        segments = self._segments(words, samples)
-        elapsed = time.perf_counter() - started
+        transcript = self._transcript(words, samples, provenance)
         logger.info(
             "transcribed: seconds=%.1f segments=%d words=%d elapsed=%.2f",
             duration,
-            len(segments),
+            len(transcript.segments),
             len(words),
-            elapsed,
+            time.perf_counter() - started,
         )
-        notices = () if segments else (NO_SPEECH_NOTICE,)
+        return transcript
+
+    def transcribe_words(
+        self, audio: np.ndarray, *, offset_seconds: float = 0.0, hotwords: tuple[str, ...] = ()
+    ) -> list[TimedWord]:
+        """The recognised words of `audio` (a window of a longer recording starting at
+        `offset_seconds`), timed in the recording's seconds; silence gives no words."""
+        samples = _as_samples(audio)
+        if is_silent(samples):
+            return []
+        prompt = build_hotwords(self._vocabulary, hotwords, max_chars=self._max_hotword_chars)
+        return [
+            TimedWord(w.text, w.start + offset_seconds, w.end + offset_seconds, w.probability)
+            for w in self._recognise(samples, prompt)
+        ]
+
+    def assemble(
+        self, words: Sequence[TimedWord], audio: np.ndarray, *, hotwords: tuple[str, ...] = ()
+    ) -> Transcript:
+        """The transcript of the whole recording `audio` from words recognised window by window
+        (`transcribe_words`): segments, speaker roles and provenance as `transcribe` makes them."""
+        samples = _as_samples(audio)
+        prompt = build_hotwords(self._vocabulary, hotwords, max_chars=self._max_hotword_chars)
+        return self._transcript(list(words), samples, self._provenance(prompt, len(hotwords)))
+
+    def _transcript(
+        self, words: list[TimedWord], samples: np.ndarray, provenance: tuple[Provenance, ...]
+    ) -> Transcript:
+        segments = self._segments(words, samples)
         return Transcript(
             segments=segments,
             language=self._language,
-            duration=duration,
-            notices=notices,
+            duration=samples.size / SAMPLE_RATE,
+            notices=() if segments else (NO_SPEECH_NOTICE,),
             provenance=provenance,
         )
 

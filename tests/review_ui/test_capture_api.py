@@ -121,7 +121,10 @@ def test_full_flow_out_of_order_with_a_retry(
     assert again.status_code == 200 and again.json()["recording_id"] == done.json()["recording_id"]
     job = client.get(f"/api/jobs/{done.json()['job_id']}").json()
     assert (job["kind"], job["status"]) == ("transcribe", "queued")
-    assert _count(settings, "recording") == 1 and _count(settings, "job") == 1
+    assert _count(settings, "recording") == 1
+    assert _count(settings, "job WHERE kind = 'transcribe'") == 1
+    # Live transcription is off by default: no live steps are queued.
+    assert _count(settings, "job WHERE kind = 'live_transcribe'") == 0
     stored = [p for p in settings.recordings_dir.glob("*") if p.is_file()]
     assert len(stored) == 1 and is_encrypted(stored[0])
     with pytest.raises(av.error.FFmpegError):
