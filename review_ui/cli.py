@@ -290,6 +290,10 @@ def cmd_eval_deid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the API and one supervised worker subprocess."""
     import uvicorn
@@ -301,6 +305,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     models_in_use(settings)
     app = create_app(settings)
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler that kills
+    # this process before `finally` stops the worker (which was then left running).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     supervisor = WorkerSupervisor()
     supervisor.start()
     try:

@@ -83,13 +83,19 @@ def _wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> N
     raise RuntimeError("the server did not become ready in time")
 
 
+# Processing statuses in the order an encounter passes through them.
+STATUS_ORDER = ("created", "queued", "transcribed", "drafted", "coded", "signed")
+
+
 def _wait_for_status(client: httpx.Client, encounter_id: str, job_id: str, wanted: str) -> None:
+    """Wait until the encounter has reached `wanted` (or passed it: the jobs may be quicker
+    than the polling)."""
     deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        encounter = client.get(f"/api/encounters/{encounter_id}").json()
-        if encounter["status"] == wanted:
+        status = client.get(f"/api/encounters/{encounter_id}").json()["status"]
+        if status in STATUS_ORDER and STATUS_ORDER.index(status) >= STATUS_ORDER.index(wanted):
             return
-        if encounter["status"] == "failed":
+        if status == "failed":
             job = client.get(f"/api/jobs/{job_id}").json()
             raise RuntimeError(f"processing failed: {job.get('last_error')}")
         time.sleep(1.0)
