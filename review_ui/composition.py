@@ -194,7 +194,7 @@ def build_handlers(settings: Settings) -> dict[str, JobHandler]:
         CODE_JOB: CodingHandler(build_suggester(settings, used)),
         SUBMIT_JOB: DeliveryHandler(build_destination(settings)),
     }
-    if settings.live_transcription:  # experimental, off by default (see the setting)
+    if settings.live_transcription:
         handlers[LIVE_JOB] = LiveTranscribeHandler(
             transcriber,  # type: ignore[arg-type]  (the configured transcriber is faster-whisper)
             vocabulary=load_vocabulary(),

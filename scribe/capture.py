@@ -76,7 +76,7 @@ class CaptureConfig:
     max_total_bytes: int
     limits: DecodeLimits
     max_attempts: int
-    live_transcription: bool = False
+    live_transcription: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CaptureConfig:

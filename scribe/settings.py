@@ -95,10 +95,10 @@ class Settings(BaseSettings):
         ),
     )
     live_transcription: bool = Field(
-        default=False,
+        default=True,
         description=(
-            "Experimental, off: transcribe tablet captures while they are recorded. On the "
-            "sample it still loses words at window edges (WER 0.297 vs 0.142 for the whole file)."
+            "Transcribe tablet captures while they are recorded, in windows cut at pauses, so "
+            "that only the tail is left when the visit ends (see BENCHMARKS.md)."
         ),
     )
     audit_signing_key: Path | None = Field(

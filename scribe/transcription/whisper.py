@@ -180,10 +180,16 @@ class FasterWhisperTranscriber:
         self, engine: Any, samples: np.ndarray, segment: Any, options: dict[str, Any]
     ) -> list[TimedWord]:
         plain = {key: value for key, value in options.items() if key != self._biasing}
+        # Whisper may time a segment past the end of the audio (seen at a window's end); a clip
+        # beyond it makes faster-whisper fail an assertion, so keep the clip inside the audio.
+        duration = samples.size / SAMPLE_RATE
+        start, end = min(max(segment.start, 0.0), duration), min(segment.end, duration)
+        if end <= start:
+            return []
         if self._batched:
-            plain["clip_timestamps"] = [{"start": segment.start, "end": segment.end}]
+            plain["clip_timestamps"] = [{"start": start, "end": end}]
         else:
-            plain["clip_timestamps"] = [segment.start, segment.end]
+            plain["clip_timestamps"] = [start, end]
         again, _info = engine.transcribe(samples, **plain)
         return _timed_words(again)
 
