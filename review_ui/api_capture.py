@@ -2,14 +2,15 @@
 
 Clinicians reach only their own encounters (captures through their encounter); admins all.
 Chunk bodies are raw bytes capped while streaming; X-Chunk-SHA256 names their sha256. The same
-chunk sent again is answered 200 (a replay); a new one 201, once it is stored durably.
+chunk sent again is answered 200 (a replay); a new one 201, once it is stored durably. While a
+capture is recorded, its live machine draft is polled from `/captures/{id}/live?since=N`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +22,7 @@ from review_ui.policy import (
     check_encounter_access,
     require_roles,
 )
-from scribe import capture
+from scribe import capture, capture_reads
 from scribe.audio import AudioError
 from scribe.db import transaction
 from scribe.schemas import (
@@ -33,6 +34,7 @@ from scribe.schemas import (
     ConsentCreate,
     ConsentPublic,
     ConsentScriptPublic,
+    LiveTranscriptPublic,
 )
 
 router = APIRouter(prefix="/api")
@@ -167,12 +169,7 @@ async def put_chunk(
     return JSONResponse(body.model_dump(), status_code=200 if ack.replayed else 201)
 
 
-@router.get("/captures/{capture_id}", response_model=CapturePublic)
-def read_capture(capture_id: str, request: Request, engine: EngineDep, user: CaptureWriter) -> Any:
-    """Which chunks the server holds (seq -> sha256) and which are missing."""
-    _owned_capture(engine, user, capture_id, request)
-    with transaction(engine) as session:
-        state = capture.capture_status(session=session, capture_id=capture_id)
+def _public(state: capture.CaptureState) -> CapturePublic:
     return CapturePublic.model_validate(
         {
             **state.capture.model_dump(),
@@ -180,6 +177,50 @@ def read_capture(capture_id: str, request: Request, engine: EngineDep, user: Cap
             "missing": state.missing,
             "total_bytes": state.total_bytes,
         }
+    )
+
+
+@router.get("/encounters/{encounter_id}/captures", response_model=list[CapturePublic])
+def list_captures(encounter_id: str, engine: EngineDep, user: AudioWriter) -> Any:
+    """The encounter's captures, oldest first, with the chunks the server holds of each."""
+    with transaction(engine) as session:
+        states = capture_reads.encounter_captures(session=session, encounter_id=encounter_id)
+        return [_public(state) for state in states]
+
+
+@router.get("/captures/{capture_id}", response_model=CapturePublic)
+def read_capture(capture_id: str, request: Request, engine: EngineDep, user: CaptureWriter) -> Any:
+    """Which chunks the server holds (seq -> sha256) and which are missing."""
+    _owned_capture(engine, user, capture_id, request)
+    with transaction(engine) as session:
+        return _public(capture.capture_status(session=session, capture_id=capture_id))
+
+
+@router.get("/captures/{capture_id}/live", response_model=LiveTranscriptPublic, responses={422: {}})
+def read_live_transcript(
+    capture_id: str,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: CaptureWriter,
+    since: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Any:
+    """The live machine draft: words committed so far, from index `since` on.
+
+    A PHI read, audited (in the same transaction) only when it discloses words.
+    """
+    _owned_capture(engine, user, capture_id, request)
+    try:
+        with transaction(engine) as session:
+            view = capture_reads.read_live_transcript(
+                session=session, capture_id=capture_id, since=since, actor=user.actor
+            )
+    except capture.CaptureError as error:
+        raise _refused(error) from error
+    return LiveTranscriptPublic(
+        **vars(view),
+        enabled=settings.live_transcription,
+        text="".join(str(word["text"]) for word in view.words),
     )
 
 

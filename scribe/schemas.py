@@ -226,3 +226,25 @@ class CaptureFinished(BaseModel):
     size_bytes: int
     duration_seconds: float
     replayed: bool
+
+
+class LiveWordPublic(BaseModel):
+    """One word committed live (Whisper's leading space kept), timed in recording seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+class LiveTranscriptPublic(BaseModel):
+    """The live machine draft of a capture (PHI): the words from index `since` on."""
+
+    capture_id: str
+    enabled: bool = Field(description="whether live transcription is configured on")
+    status: str = Field(description="the capture's status: open, finished or abandoned")
+    committed_until: float = Field(description="recording seconds up to which words are final")
+    audio_seconds: float = Field(description="recording seconds decoded so far")
+    words_total: int
+    since: int
+    words: list[LiveWordPublic] = Field(default_factory=list)
+    text: str = Field(default="", description="the new words joined, leading space kept")

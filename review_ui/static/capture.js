@@ -1,6 +1,8 @@
 // The recording page: consent first, then MediaRecorder chunks kept in IndexedDB until the
 // server confirms each one by sha256. Recording goes on while offline; chunks sync when the
-// network returns; stopping uploads what is left, then finishes the capture.
+// network returns; stopping uploads what is left, then finishes the capture. While recording,
+// the live machine draft is shown (live_transcript.js). After a page reload mid-visit, the
+// chunks still on this device are offered for finishing or continuing (capture_store.js).
 (function () {
   "use strict";
   const root = document.getElementById("capture");
@@ -9,8 +11,12 @@
   const csrf = root.dataset.csrf;
   const CHUNK_MS = parseInt(root.dataset.chunkMs || "3000", 10);
   const $ = function (id) { return document.getElementById(id); };
+  const store = window.CaptureStore;
+  const live = window.LiveTranscript({ panel: $("live-panel"), text: $("live-text"),
+    status: $("live-status"), fetchJson: function (url) { return api("GET", url); } });
   const state = { consentId: null, captureId: null, recorder: null, stream: null, seq: 0,
-    started: 0, elapsed: 0, timer: null, uploading: false, stopped: false, meter: null };
+    started: 0, elapsed: 0, timer: null, uploading: false, stopped: false, meter: null,
+    resumeChecked: false, resumable: null };
 
   function show(id, visible) { $(id).hidden = !visible; }
   function say(text, isError) {
@@ -44,36 +50,6 @@
     return data;
   }
 
-  // --- IndexedDB: chunks stay here until the server has acknowledged them -------------------
-  function openStore() {
-    return new Promise(function (resolve, reject) {
-      const request = indexedDB.open("hcc-scribe-capture", 1);
-      request.onupgradeneeded = function () {
-        request.result.createObjectStore("chunks", { keyPath: ["captureId", "seq"] });
-      };
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
-  }
-  const storePromise = openStore();
-  async function withStore(mode, work) {
-    const db = await storePromise;
-    return new Promise(function (resolve, reject) {
-      const tx = db.transaction("chunks", mode);
-      const result = work(tx.objectStore("chunks"));
-      tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
-      tx.onerror = function () { reject(tx.error); };
-    });
-  }
-  function saveChunk(chunk) { return withStore("readwrite", function (s) { s.put(chunk); }); }
-  function dropChunk(captureId, seq) {
-    return withStore("readwrite", function (s) { s.delete([captureId, seq]); });
-  }
-  function pendingChunks(captureId) {
-    return withStore("readonly", function (s) {
-      return s.getAll(IDBKeyRange.bound([captureId, 0], [captureId, Number.MAX_SAFE_INTEGER]));
-    });
-  }
   async function sha256Hex(buffer) {
     const digest = await crypto.subtle.digest("SHA-256", buffer);
     return Array.from(new Uint8Array(digest)).map(function (b) { return b.toString(16).padStart(2, "0"); }).join("");
@@ -83,13 +59,13 @@
     if (state.uploading || !state.captureId) return;
     state.uploading = true;
     try {
-      const chunks = (await pendingChunks(state.captureId)).sort(function (a, b) { return a.seq - b.seq; });
+      const chunks = await store.pending(state.captureId);
       for (const chunk of chunks) {
         const answer = await api("PUT", "/api/captures/" + state.captureId + "/chunks/" + chunk.seq,
           new Blob([chunk.data]), { "Content-Type": "application/octet-stream",
             "X-Chunk-SHA256": chunk.sha256, "Idempotency-Key": state.captureId + ":" + chunk.seq });
         if (answer && answer.sha256 === chunk.sha256) {
-          await dropChunk(state.captureId, chunk.seq);  // acknowledged: safe to forget
+          await store.drop(state.captureId, chunk.seq);  // acknowledged: safe to forget
           $("uploaded").textContent = String(chunk.seq + 1);
         }
       }
@@ -100,7 +76,7 @@
       // Network errors and 5xx: the chunks stay on the device; the next flush retries them.
     } finally {
       state.uploading = false;
-      $("waiting").textContent = String((await pendingChunks(state.captureId)).length);
+      $("waiting").textContent = String((await store.pending(state.captureId)).length);
     }
   }
 
@@ -141,19 +117,55 @@
     }
   }
 
-  $("start").addEventListener("click", async function () {
+  async function openMicrophone() {
     if (!navigator.mediaDevices || !window.MediaRecorder) {
       say("This browser cannot record audio here.", true);
       show("mic-problem", true);
-      return;
+      return false;
     }
     try {
       state.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      return true;
     } catch (error) {
       say("Microphone unavailable or permission denied: " + error.name, true);
       show("mic-problem", true);
-      return;
+      return false;
     }
+  }
+
+  async function onChunk(event) {
+    if (!event.data || !event.data.size) return;
+    const seq = state.seq++;
+    const captureId = state.captureId;
+    const data = await event.data.arrayBuffer();
+    await store.save({ captureId: captureId, seq: seq, encounterId: encounter, data: data,
+      sha256: await sha256Hex(data) });
+    $("recorded").textContent = String(state.seq);
+    flush();
+  }
+
+  // Records into state.captureId from chunk state.seq on (a new capture, or a resumed one).
+  function startRecorder(mimeType) {
+    const context = new AudioContext();
+    state.meter = context.createAnalyser();
+    context.createMediaStreamSource(state.stream).connect(state.meter);
+    state.recorder = new MediaRecorder(state.stream, mimeType ? { mimeType: mimeType } : undefined);
+    state.recorder.ondataavailable = onChunk;
+    state.recorder.onstop = function () { finish(); };
+    state.recorder.start(CHUNK_MS);
+    state.started = Date.now();
+    state.timer = window.setInterval(tick, 250);
+    show("resume-step", false);
+    $("start").hidden = true;
+    $("pause").hidden = false;
+    $("stop").hidden = false;
+    $("state").textContent = "recording";
+    say("Recording.");
+    live.follow(state.captureId);
+  }
+
+  $("start").addEventListener("click", async function () {
+    if (!(await openMicrophone())) return;
     const mimeType = pickMimeType();
     try {
       const capture = await api("POST", "/api/encounters/" + encounter + "/captures",
@@ -163,27 +175,7 @@
       say(error.message, true);
       return;
     }
-    const context = new AudioContext();
-    state.meter = context.createAnalyser();
-    context.createMediaStreamSource(state.stream).connect(state.meter);
-    state.recorder = new MediaRecorder(state.stream, mimeType ? { mimeType: mimeType } : undefined);
-    state.recorder.ondataavailable = async function (event) {
-      if (!event.data || !event.data.size) return;
-      const seq = state.seq++;
-      const data = await event.data.arrayBuffer();
-      await saveChunk({ captureId: state.captureId, seq: seq, data: data, sha256: await sha256Hex(data) });
-      $("recorded").textContent = String(state.seq);
-      flush();
-    };
-    state.recorder.onstop = function () { finish(); };
-    state.recorder.start(CHUNK_MS);
-    state.started = Date.now();
-    state.timer = window.setInterval(tick, 250);
-    $("start").hidden = true;
-    $("pause").hidden = false;
-    $("stop").hidden = false;
-    $("state").textContent = "recording";
-    say("Recording.");
+    startRecorder(mimeType);
   });
 
   $("pause").addEventListener("click", function () {
@@ -214,7 +206,7 @@
     window.clearInterval(state.timer);
     for (;;) {
       await flush();
-      if ((await pendingChunks(state.captureId)).length === 0) break;
+      if ((await store.pending(state.captureId)).length === 0) break;
       say("Waiting for the network to send the last chunks…", true);
       await new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
     }
@@ -228,10 +220,16 @@
     }
   }
 
+  const TRANSCRIBED = ["transcribed", "drafted", "coded", "failed"];
   async function watch() {
+    let following = true;
     for (let i = 0; i < 600; i++) {
       const row = await api("GET", "/api/encounters/" + encounter);
       $("state").textContent = row.status;
+      if (following && TRANSCRIBED.indexOf(row.status) >= 0) {
+        following = false;
+        live.last();  // the final transcript exists: the live draft has nothing more to add
+      }
       if (row.status === "coded" || row.status === "drafted" || row.status === "failed") {
         show("review-link", row.status !== "failed");
         if (row.status === "coded") return;
@@ -240,8 +238,94 @@
     }
   }
 
-  window.addEventListener("online", function () { setNetwork(); flush(); });
+  // --- Resuming after a page reload: chunks of this visit's open captures ------------------
+  function clock(ms) {
+    const seconds = Math.floor(ms / 1000);
+    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  }
+  // A new MediaRecorder stream is a new WebM file with its own header; the server decodes WebM
+  // files appended one after another as one recording, not MP4 (nor a change of format).
+  function canContinue(capture) {
+    return capture.mime_type.indexOf("audio/webm") === 0 && pickMimeType() === capture.mime_type;
+  }
+
+  function offerResume(capture, seqs, waiting) {
+    const top = Math.max.apply(null, seqs);
+    const gaps = top + 1 - seqs.length;
+    $("resume-summary").textContent = "This visit has a recording that was interrupted (" +
+      (top + 1) + " chunks, about " + clock((top + 1) * CHUNK_MS) + "): the server holds " +
+      (seqs.length - waiting) + ", " + waiting + " wait on this device." +
+      (gaps ? " " + gaps + " chunks are missing: it may not be possible to finish it." : "");
+    show("resume-continue", canContinue(capture));
+    show("resume-step", true);
+    state.resumable = { capture: capture, next: top + 1 };
+  }
+
+  // Takes over the interrupted capture: its chunks continue from the highest one known.
+  function adopt() {
+    const resumed = state.resumable;
+    state.captureId = resumed.capture.id;
+    state.seq = resumed.next;
+    state.elapsed = resumed.next * CHUNK_MS;
+    state.resumable = null;
+    $("recorded").textContent = String(state.seq);
+    show("resume-step", false);
+    show("consent-step", false);
+    show("record-step", true);
+    return resumed.capture;
+  }
+
+  async function dropAll(captureId) {
+    for (const chunk of await store.pending(captureId)) await store.drop(captureId, chunk.seq);
+  }
+
+  async function findInterrupted() {
+    if (state.resumeChecked || state.captureId || !navigator.onLine) return;
+    let captures;
+    try {
+      captures = await api("GET", "/api/encounters/" + encounter + "/captures");
+    } catch (error) {
+      return;  // offline or refused: looked for again when the network returns
+    }
+    if (state.captureId) return;  // recording started meanwhile
+    state.resumeChecked = true;
+    for (const capture of captures.slice().reverse()) {  // newest first
+      // A finished capture's chunks are all on the server: copies left here are not needed.
+      if (capture.status === "finished") await dropAll(capture.id);
+      if (capture.status !== "open") continue;
+      const local = await store.pending(capture.id);
+      const held = Object.keys(capture.received).map(Number);
+      const seqs = Array.from(new Set(held.concat(local.map(function (c) { return c.seq; }))));
+      const waiting = seqs.length - held.length;
+      if (seqs.length && !state.resumable) offerResume(capture, seqs, waiting);
+    }
+  }
+
+  $("resume-finish").addEventListener("click", function () {
+    adopt();
+    $("start").hidden = true;
+    $("state").textContent = "sending the interrupted recording";
+    live.follow(state.captureId);
+    finish();
+  });
+
+  $("resume-continue").addEventListener("click", async function () {
+    if (!(await openMicrophone())) return;
+    const capture = adopt();
+    flush();
+    startRecorder(capture.mime_type);
+  });
+
+  async function hintWaiting() {
+    const local = await store.byEncounter(encounter);
+    if (local.length && !state.captureId) {
+      say(local.length + " chunks of an interrupted recording wait on this device; they can be sent once the network is back.");
+    }
+  }
+
+  window.addEventListener("online", function () { setNetwork(); flush(); findInterrupted(); });
   window.addEventListener("offline", setNetwork);
   window.setInterval(flush, 5000);
   setNetwork();
+  if (navigator.onLine) findInterrupted(); else hintWaiting();
 })();

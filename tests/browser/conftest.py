@@ -1,5 +1,7 @@
 """Browser tests: a real `scribe serve` (API + worker, real models, SQLite) and Debian's Chromium.
 
+The service runs with live transcription on, so tablet captures are transcribed while recorded.
+
 One service per test session processes the shipped sample visit once; each test gets a fresh
 browser context at a tablet viewport (1024x768). Chromium is launched by path, never downloaded.
 Screenshots of the main pages are written to docs/screenshots/.
@@ -138,6 +140,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             "SCRIBE_DATA_DIR": str(base / "data"),
             "SCRIBE_PORT": str(port),
             "SCRIBE_WORKER_POLL_SECONDS": "0.2",
+            # Tablet captures are transcribed while recorded (the recording page shows it).
+            "SCRIBE_LIVE_TRANSCRIPTION": "true",
             "HF_HUB_OFFLINE": "1",
         }
     )
