@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 """Sample rate of every decoded recording (what Whisper expects)."""
+MAX_CHANNELS = 8  # more than any microphone a clinic records with
 
 _ALLOWED_DEMUXERS = "wav,mp3,mov,ogg,matroska,flac,aac"
 _MAX_BAD_PACKETS = 3
@@ -153,7 +154,15 @@ def _has_audio_signature(path: Path) -> bool:
 def _audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream:
     if not container.streams.audio:
         raise UnsupportedAudio("the file has no audio stream")
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    channels = stream.codec_context.channels
+    if channels > MAX_CHANNELS:
+        # A well-formed file, but not a visit recording (a tablet records 1 or 2 channels);
+        # said plainly rather than letting the mono downmix fail as "damaged".
+        raise CorruptAudio(
+            f"the recording has {channels} audio channels; at most {MAX_CHANNELS} are accepted"
+        )
+    return stream
 
 
 def _declared_seconds(

@@ -16,6 +16,7 @@ from scribe.crypto_at_rest import is_encrypted
 from scribe.settings import Settings
 from tests.audio_samples import cut, webm_opus
 from tests.review_ui.auth import add_user, client_as, sign_in
+from tests.review_ui.capture_client import new_encounter, put_chunk, record_consent
 
 
 @pytest.fixture
@@ -33,13 +34,7 @@ def client(app: object) -> Iterator[TestClient]:
 
 @pytest.fixture
 def encounter_id(client: TestClient) -> str:
-    patient = client.post("/api/patients", json={"birth_date": "1952-03-14", "sex": "F"})
-    encounter = client.post(
-        "/api/encounters",
-        json={"patient_id": patient.json()["id"], "date_of_service": "2026-11-20"},
-    )
-    assert encounter.status_code == 201, encounter.text
-    return str(encounter.json()["id"])
+    return new_encounter(client)
 
 
 def _count(settings: Settings, table: str) -> int:
@@ -47,33 +42,6 @@ def _count(settings: Settings, table: str) -> int:
 
     with make_engine(settings.database_url).connect() as connection:
         return int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
-
-
-def _consent(client: TestClient, encounter_id: str) -> str:
-    script = client.get("/api/consent-script").json()
-    response = client.post(
-        f"/api/encounters/{encounter_id}/consents",
-        json={
-            "consented_by": "the patient",
-            "method": "verbal",
-            "script_version": script["version"],
-        },
-    )
-    assert response.status_code == 201, response.text
-    assert "consented_by" not in response.json()
-    return str(response.json()["id"])
-
-
-def _put(client: TestClient, capture_id: str, seq: int, data: bytes) -> object:
-    return client.put(
-        f"/api/captures/{capture_id}/chunks/{seq}",
-        content=data,
-        headers={
-            "Content-Type": "application/octet-stream",
-            "X-Chunk-SHA256": hashlib.sha256(data).hexdigest(),
-            "Idempotency-Key": f"{capture_id}:{seq}",
-        },
-    )
 
 
 def test_consent_script_is_listed_with_its_version(client: TestClient) -> None:
@@ -94,7 +62,7 @@ def test_recording_needs_consent_first(client: TestClient, encounter_id: str) ->
 def test_full_flow_out_of_order_with_a_retry(
     client: TestClient, encounter_id: str, settings: Settings
 ) -> None:
-    consent_id = _consent(client, encounter_id)
+    consent_id = record_consent(client, encounter_id)
     started = client.post(
         f"/api/encounters/{encounter_id}/captures",
         json={"consent_id": consent_id, "mime_type": "audio/webm;codecs=opus"},
@@ -104,14 +72,14 @@ def test_full_flow_out_of_order_with_a_retry(
     whole = webm_opus(3.0)
     pieces = cut(whole, 5)
     for seq in (2, 0, 4, 1):
-        assert _put(client, capture_id, seq, pieces[seq]).status_code == 201  # type: ignore[attr-defined]
-    retried = _put(client, capture_id, 0, pieces[0])
-    assert retried.status_code == 200 and retried.json()["replayed"] is True  # type: ignore[attr-defined]
+        assert put_chunk(client, capture_id, seq, pieces[seq]).status_code == 201
+    retried = put_chunk(client, capture_id, 0, pieces[0])
+    assert retried.status_code == 200 and retried.json()["replayed"] is True
     status = client.get(f"/api/captures/{capture_id}").json()
     assert status["missing"] == [3] and sorted(map(int, status["received"])) == [0, 1, 2, 4]
     early = client.post(f"/api/captures/{capture_id}/finish", json={"last_seq": 4})
     assert early.status_code == 409 and "3" in early.json()["detail"]
-    assert _put(client, capture_id, 3, pieces[3]).status_code == 201  # type: ignore[attr-defined]
+    assert put_chunk(client, capture_id, 3, pieces[3]).status_code == 201
     total = hashlib.sha256(whole).hexdigest()
     done = client.post(
         f"/api/captures/{capture_id}/finish", json={"last_seq": 4, "total_sha256": total}
@@ -123,8 +91,9 @@ def test_full_flow_out_of_order_with_a_retry(
     assert (job["kind"], job["status"]) == ("transcribe", "queued")
     assert _count(settings, "recording") == 1
     assert _count(settings, "job WHERE kind = 'transcribe'") == 1
-    # Live transcription is off by default: no live steps are queued.
-    assert _count(settings, "job WHERE kind = 'live_transcribe'") == 0
+    # Live transcription is on by default: one live step waits for the capture, however many
+    # chunks arrived (at most one is queued at a time).
+    assert _count(settings, "job WHERE kind = 'live_transcribe'") == 1
     stored = [p for p in settings.recordings_dir.glob("*") if p.is_file()]
     assert len(stored) == 1 and is_encrypted(stored[0])
     with pytest.raises(av.error.FFmpegError):
@@ -152,7 +121,7 @@ def _actions(settings: Settings) -> set[str]:
 
 
 def test_chunk_sha_mismatch_and_conflicting_retry(client: TestClient, encounter_id: str) -> None:
-    _consent(client, encounter_id)
+    record_consent(client, encounter_id)
     capture_id = client.post(f"/api/encounters/{encounter_id}/captures", json={}).json()["id"]
     wrong = client.put(
         f"/api/captures/{capture_id}/chunks/0",
@@ -160,18 +129,18 @@ def test_chunk_sha_mismatch_and_conflicting_retry(client: TestClient, encounter_
         headers={"X-Chunk-SHA256": hashlib.sha256(b"abd").hexdigest()},
     )
     assert wrong.status_code == 422
-    assert _put(client, capture_id, 0, b"abc").status_code == 201  # type: ignore[attr-defined]
-    assert _put(client, capture_id, 0, b"xyz").status_code == 409  # type: ignore[attr-defined]
+    assert put_chunk(client, capture_id, 0, b"abc").status_code == 201
+    assert put_chunk(client, capture_id, 0, b"xyz").status_code == 409
 
 
 def test_other_clinicians_captures_are_not_found(app: object, encounter_id: str) -> None:
     with TestClient(app) as owner:  # type: ignore[arg-type]
         sign_in(owner, "dr.a")
-        _consent(owner, encounter_id)
+        record_consent(owner, encounter_id)
         capture_id = owner.post(f"/api/encounters/{encounter_id}/captures", json={}).json()["id"]
     other = client_as(app, "dr.b", "clinician")  # type: ignore[arg-type]
     assert other.get(f"/api/captures/{capture_id}").status_code == 404
-    assert _put(other, capture_id, 0, b"abc").status_code == 404  # type: ignore[attr-defined]
+    assert put_chunk(other, capture_id, 0, b"abc").status_code == 404
     coder = client_as(app, "cody", "coder")  # type: ignore[arg-type]
     assert coder.get(f"/api/captures/{capture_id}").status_code == 403
 

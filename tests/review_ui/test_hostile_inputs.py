@@ -6,7 +6,6 @@ recording behind when refused. Wall time per case is recorded (`record_property`
 
 from __future__ import annotations
 
-import hashlib
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from review_ui.app import create_app
 from scribe.settings import Settings
 from tests.audio_samples import cut, encoded, wav_bytes, wav_header, webm_opus
 from tests.review_ui.auth import add_user, sign_in
+from tests.review_ui.capture_client import new_encounter, put_chunk
 
 MAX_SECONDS = 600.0
 
@@ -120,6 +120,7 @@ PLAIN_CASES: dict[str, tuple[Callable[[], bytes], str, str, int]] = {
         "audio/wav",
         422,
     ),
+    "6 channels": (lambda: wav_bytes(0.5, channels=6), "a.wav", "audio/wav", 201),
     "64 channels": (lambda: wav_bytes(0.2, channels=64), "a.wav", "audio/wav", 422),
     "0 channels": (
         lambda: wav_header(rate=16_000, channels=0, data_bytes=2000) + b"\x00" * 2000,
@@ -144,12 +145,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def encounter_id(client: TestClient) -> str:
-    patient = client.post("/api/patients", json={"birth_date": "1952-03-14", "sex": "F"})
-    encounter = client.post(
-        "/api/encounters",
-        json={"patient_id": patient.json()["id"], "date_of_service": "2026-11-20"},
-    )
-    return str(encounter.json()["id"])
+    return new_encounter(client)
 
 
 def _recordings(settings: Settings) -> int:
@@ -185,6 +181,17 @@ def test_plain_upload_corpus(
     assert leftovers == []
 
 
+def test_too_many_channels_is_said_plainly(client: TestClient, encounter_id: str) -> None:
+    response = client.post(
+        f"/api/encounters/{encounter_id}/recordings",
+        content=wav_bytes(0.2, channels=64),
+        headers={"Content-Type": "audio/wav"},
+        params={"filename": "a.wav"},
+    )
+    assert response.status_code == 422
+    assert "64 audio channels" in response.json()["detail"]
+
+
 def test_plain_upload_over_the_cap_without_content_length(
     client: TestClient, encounter_id: str
 ) -> None:
@@ -211,13 +218,7 @@ def _capture(client: TestClient, encounter_id: str) -> str:
 
 
 def _put(client: TestClient, capture_id: str, seq: int, data: bytes, sha: str = "") -> int:
-    response = client.put(
-        f"/api/captures/{capture_id}/chunks/{seq}",
-        content=data,
-        headers={"X-Chunk-SHA256": sha or hashlib.sha256(data).hexdigest()},
-    )
-    assert response.status_code < 500
-    return response.status_code
+    return put_chunk(client, capture_id, seq, data, sha256=sha).status_code
 
 
 def test_chunk_sequences_with_gaps_duplicates_and_disorder(
