@@ -69,7 +69,8 @@ def sign_in(client: httpx.Client, username: str, password: str) -> None:
     client.headers["X-CSRF-Token"] = body["csrf_token"]
 
 
-def _wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+def wait_for_health(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    """Wait until `server` answers its health check; RuntimeError if it exits or times out."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -176,7 +177,7 @@ def run_demo(settings: Settings, *, keep_serving: bool) -> int:
     server = subprocess.Popen([sys.executable, "-m", "review_ui.cli", "serve"])
     try:
         with httpx.Client(base_url=base_url, timeout=60) as client:
-            _wait_for_health(client, server)
+            wait_for_health(client, server)
             sign_in(client, username, password)
             transcript, draft, suggestions, elapsed = process_sample(client)
         sys.stdout.write(render_transcript(transcript) + "\n\n" + render_note(draft) + "\n\n")
