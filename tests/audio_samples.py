@@ -44,11 +44,17 @@ def wav_header(*, rate: int, channels: int, data_bytes: int) -> bytes:
     )
 
 
-def encoded(container: str, codec: str, rate: int, seconds: float) -> bytes:
+def encoded(
+    container: str,
+    codec: str,
+    rate: int,
+    seconds: float,
+    options: dict[str, str] | None = None,
+) -> bytes:
     """A tone encoded with PyAV into `container` (e.g. webm/libopus, ogg/libopus, mp4/aac)."""
     buffer = io.BytesIO()
     samples = tone(rate, seconds)
-    with av.open(buffer, "w", format=container) as output:
+    with av.open(buffer, "w", format=container, options=options or {}) as output:
         stream = output.add_stream(codec, rate=rate, layout="mono")
         size = stream.codec_context.frame_size or 1024
         planar = stream.codec_context.format.name == "fltp"
@@ -70,6 +76,21 @@ def encoded(container: str, codec: str, rate: int, seconds: float) -> bytes:
 def webm_opus(seconds: float = 3.0) -> bytes:
     """What a browser's MediaRecorder makes: Opus in WebM."""
     return encoded("webm", "libopus", 48_000, seconds)
+
+
+def fragmented_mp4_aac(seconds: float = 3.0) -> bytes:
+    """What Safari's MediaRecorder makes: AAC in fragmented MP4 (the header first, then
+    fragments), so that a prefix of the byte stream is itself a playable file."""
+    return encoded(
+        "mp4",
+        "aac",
+        48_000,
+        seconds,
+        options={
+            "movflags": "frag_keyframe+empty_moov+default_base_moof",
+            "frag_duration": "1000000",
+        },
+    )
 
 
 def cut(data: bytes, pieces: int) -> list[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import av
 import pytest
@@ -12,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from review_ui.app import create_app
+from scribe.audio import decode_audio
 from scribe.crypto_at_rest import is_encrypted
 from scribe.settings import Settings
-from tests.audio_samples import cut, webm_opus
+from tests.audio_samples import cut, fragmented_mp4_aac, webm_opus
 from tests.review_ui.auth import add_user, client_as, sign_in
 from tests.review_ui.capture_client import new_encounter, put_chunk, record_consent
 
@@ -156,3 +158,29 @@ def test_cleanup_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(cli, "_settings", lambda: settings)
     assert cli.main(["cleanup", "--older-than-hours", "1"]) == 0
     assert not stray.exists()
+
+
+def test_safari_fragmented_mp4_capture_finishes_and_its_prefixes_decode(
+    client: TestClient, encounter_id: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Safari records AAC in fragmented MP4: the capture finishes as one recording, and every
+    prefix of its chunks decodes (what live transcription reads while the visit goes on)."""
+    consent_id = record_consent(client, encounter_id)
+    started = client.post(
+        f"/api/encounters/{encounter_id}/captures",
+        json={"consent_id": consent_id, "mime_type": "audio/mp4"},
+    )
+    assert started.status_code == 201, started.text
+    capture_id = started.json()["id"]
+    pieces = cut(fragmented_mp4_aac(12.0), 10)
+    for seq, piece in enumerate(pieces):
+        assert put_chunk(client, capture_id, seq, piece).status_code == 201
+        prefix = tmp_path / f"prefix-{seq}.mp4"
+        prefix.write_bytes(b"".join(pieces[: seq + 1]))
+        if seq >= 2:  # the first pieces may hold little more than the header
+            decoded = decode_audio(prefix, max_seconds=60).duration
+            assert decoded == pytest.approx(12.0 * (seq + 1) / len(pieces), abs=1.0)
+    done = client.post(f"/api/captures/{capture_id}/finish", json={"last_seq": len(pieces) - 1})
+    assert done.status_code == 201, done.text
+    assert done.json()["duration_seconds"] == pytest.approx(12.0, abs=0.2)
+    assert _count(settings, "recording") == 1
