@@ -66,6 +66,8 @@ EDGE_GUARD_SECONDS = 1.0  # a pause is taken only with this much audio after it
 MIN_PAUSE_SECONDS = 0.3
 _QUIET_FRAME = 320  # 20 ms
 
+_WINDOW_WAITS = WINDOW_SECONDS + EDGE_GUARD_SECONDS  # audio beyond the cut that makes a window
+
 SpeechDetector = Callable[[np.ndarray], list[tuple[float, float]]]
 """Speech spans (start, end), in seconds from the start of the samples given."""
 
@@ -116,11 +118,10 @@ def choose_cut(
     pauses = [(ordered[i][1], ordered[i + 1][0]) for i in range(len(ordered) - 1)]
     pauses.append((ordered[-1][1], end))  # after the last speech: a pause if long enough
     low, high = start + MIN_WINDOW_SECONDS, min(end - EDGE_GUARD_SECONDS, start + WINDOW_SECONDS)
-    in_reach = [
-        (begin, min(finish, high + MIN_PAUSE_SECONDS))
-        for begin, finish in pauses
-        if finish > begin and low <= (begin + min(finish, high + MIN_PAUSE_SECONDS)) / 2 <= high
-    ]
+    # A long pause reaching past `high` counts only up to just beyond it, so its middle stays in
+    # reach.
+    clipped = [(begin, min(finish, high + MIN_PAUSE_SECONDS)) for begin, finish in pauses]
+    in_reach = [(b, f) for b, f in clipped if f > b and low <= (b + f) / 2 <= high]
     if not in_reach:
         return None
     long_ones = [pause for pause in in_reach if pause[1] - pause[0] >= MIN_PAUSE_SECONDS]
@@ -232,7 +233,11 @@ class _StepResult:
     committed: Committed
     audio_seconds: float
     windows: int
-    backlog: bool  # a full window or more is still waiting
+
+    @property
+    def backlog(self) -> bool:
+        """A full window or more is still waiting."""
+        return self.audio_seconds - self.committed.until > _WINDOW_WAITS
 
 
 class LiveTranscribeHandler:
@@ -310,7 +315,7 @@ class LiveTranscribeHandler:
             return True
         size = sum(chunk.size_bytes for chunk in snapshot.chunks)
         estimated = size * row.audio_seconds / row.bytes_seen
-        return estimated - snapshot.committed.until > WINDOW_SECONDS + EDGE_GUARD_SECONDS
+        return estimated - snapshot.committed.until > _WINDOW_WAITS
 
     def _step(self, snapshot: _Snapshot) -> _StepResult | None:
         suffix = "." + (container_of_type(snapshot.capture.mime_type) or "webm")
@@ -330,13 +335,10 @@ class LiveTranscribeHandler:
         samples = audio.samples
         end = samples.size / SAMPLE_RATE
         committed, windows = snapshot.committed, 0
-        while windows < self._max_windows and end - committed.until > (
-            WINDOW_SECONDS + EDGE_GUARD_SECONDS
-        ):
+        while windows < self._max_windows and end - committed.until > _WINDOW_WAITS:
             committed = self._window(samples, committed, end, snapshot.hotwords)
             windows += 1
-        backlog = end - committed.until > WINDOW_SECONDS + EDGE_GUARD_SECONDS
-        return _StepResult(committed, end, windows, backlog)
+        return _StepResult(committed, end, windows)
 
     def _window(
         self, samples: np.ndarray, committed: Committed, end: float, hotwords: tuple[str, ...]

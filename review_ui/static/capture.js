@@ -19,6 +19,10 @@
     resumeChecked: false, resumable: null };
 
   function show(id, visible) { $(id).hidden = !visible; }
+  function clock(ms) {  // m:ss
+    const seconds = Math.floor(ms / 1000);
+    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  }
   function say(text, isError) {
     const line = $("capture-message");
     line.textContent = text;
@@ -106,8 +110,7 @@
   }
   function tick() {
     const total = state.elapsed + (state.recorder && state.recorder.state === "recording" ? Date.now() - state.started : 0);
-    const seconds = Math.floor(total / 1000);
-    $("elapsed").textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+    $("elapsed").textContent = clock(total);
     if (state.meter) {
       const data = new Uint8Array(state.meter.fftSize);
       state.meter.getByteTimeDomainData(data);
@@ -239,10 +242,6 @@
   }
 
   // --- Resuming after a page reload: chunks of this visit's open captures ------------------
-  function clock(ms) {
-    const seconds = Math.floor(ms / 1000);
-    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
-  }
   // A new MediaRecorder stream is a new WebM file with its own header; the server decodes WebM
   // files appended one after another as one recording, not MP4 (nor a change of format).
   function canContinue(capture) {

@@ -7,7 +7,7 @@ import hashlib
 import httpx
 from fastapi.testclient import TestClient
 
-__all__ = ["new_encounter", "put_chunk", "record_consent"]
+__all__ = ["new_encounter", "put_chunk", "record_consent", "start_capture"]
 
 
 def new_encounter(client: TestClient) -> str:
@@ -35,6 +35,19 @@ def record_consent(client: TestClient, encounter_id: str) -> str:
     assert response.status_code == 201, response.text
     assert "consented_by" not in response.json()  # who consented is not echoed back
     return str(response.json()["id"])
+
+
+def start_capture(
+    client: TestClient, encounter_id: str, *, mime_type: str = "audio/webm;codecs=opus"
+) -> str:
+    """Consent, then a new capture of `mime_type` for the encounter; the capture's id."""
+    consent_id = record_consent(client, encounter_id)
+    started = client.post(
+        f"/api/encounters/{encounter_id}/captures",
+        json={"consent_id": consent_id, "mime_type": mime_type},
+    )
+    assert started.status_code == 201, started.text
+    return str(started.json()["id"])
 
 
 def put_chunk(

@@ -18,7 +18,12 @@ from scribe.crypto_at_rest import is_encrypted
 from scribe.settings import Settings
 from tests.audio_samples import cut, fragmented_mp4_aac, webm_opus
 from tests.review_ui.auth import add_user, client_as, sign_in
-from tests.review_ui.capture_client import new_encounter, put_chunk, record_consent
+from tests.review_ui.capture_client import (
+    new_encounter,
+    put_chunk,
+    record_consent,
+    start_capture,
+)
 
 
 @pytest.fixture
@@ -64,13 +69,7 @@ def test_recording_needs_consent_first(client: TestClient, encounter_id: str) ->
 def test_full_flow_out_of_order_with_a_retry(
     client: TestClient, encounter_id: str, settings: Settings
 ) -> None:
-    consent_id = record_consent(client, encounter_id)
-    started = client.post(
-        f"/api/encounters/{encounter_id}/captures",
-        json={"consent_id": consent_id, "mime_type": "audio/webm;codecs=opus"},
-    )
-    assert started.status_code == 201, started.text
-    capture_id = started.json()["id"]
+    capture_id = start_capture(client, encounter_id)
     whole = webm_opus(3.0)
     pieces = cut(whole, 5)
     for seq in (2, 0, 4, 1):
@@ -165,13 +164,7 @@ def test_safari_fragmented_mp4_capture_finishes_and_its_prefixes_decode(
 ) -> None:
     """Safari records AAC in fragmented MP4: the capture finishes as one recording, and every
     prefix of its chunks decodes (what live transcription reads while the visit goes on)."""
-    consent_id = record_consent(client, encounter_id)
-    started = client.post(
-        f"/api/encounters/{encounter_id}/captures",
-        json={"consent_id": consent_id, "mime_type": "audio/mp4"},
-    )
-    assert started.status_code == 201, started.text
-    capture_id = started.json()["id"]
+    capture_id = start_capture(client, encounter_id, mime_type="audio/mp4")
     pieces = cut(fragmented_mp4_aac(12.0), 10)
     for seq, piece in enumerate(pieces):
         assert put_chunk(client, capture_id, seq, piece).status_code == 201

@@ -22,7 +22,7 @@ from scribe.settings import Settings
 from scribe.tables import LiveTranscript
 from tests.audio_samples import cut, webm_opus
 from tests.review_ui.auth import add_user, client_as, sign_in
-from tests.review_ui.capture_client import new_encounter, put_chunk, record_consent
+from tests.review_ui.capture_client import new_encounter, put_chunk, start_capture
 
 WORDS = [(" Good", 0.0, 0.4), (" morning,", 0.4, 0.9), (" Mrs.", 1.0, 1.3), (" Lopez.", 1.3, 1.8)]
 
@@ -50,15 +50,6 @@ def encounter_id(owner: TestClient) -> str:
     return new_encounter(owner)
 
 
-def _start_capture(client: TestClient, encounter_id: str) -> str:
-    record_consent(client, encounter_id)
-    started = client.post(
-        f"/api/encounters/{encounter_id}/captures", json={"mime_type": "audio/webm;codecs=opus"}
-    )
-    assert started.status_code == 201, started.text
-    return str(started.json()["id"])
-
-
 def _commit_words(app: FastAPI, capture_id: str, count: int, until: float) -> None:
     with transaction(app.state.engine) as session:
         row = session.get(LiveTranscript, capture_id) or LiveTranscript(capture_id=capture_id)
@@ -83,7 +74,7 @@ def _live_reads(app: FastAPI) -> list[tuple[str, str, str]]:
 def test_live_words_are_sent_from_since_and_audited_only_when_disclosed(
     app: FastAPI, owner: TestClient, encounter_id: str
 ) -> None:
-    capture_id = _start_capture(owner, encounter_id)
+    capture_id = start_capture(owner, encounter_id)
     empty = owner.get(f"/api/captures/{capture_id}/live")
     assert empty.status_code == 200, empty.text
     assert empty.json() == {
@@ -125,7 +116,7 @@ def test_live_words_are_sent_from_since_and_audited_only_when_disclosed(
 def test_a_bad_since_or_an_unknown_capture_is_refused(
     app: FastAPI, owner: TestClient, encounter_id: str
 ) -> None:
-    capture_id = _start_capture(owner, encounter_id)
+    capture_id = start_capture(owner, encounter_id)
     negative = owner.get(f"/api/captures/{capture_id}/live", params={"since": -1})
     assert negative.status_code == 422
     assert negative.json()["detail"][0]["loc"] == ["query", "since"]
@@ -145,7 +136,7 @@ def test_live_transcription_off_is_reported(settings: Settings) -> None:
             "/api/encounters",
             json={"patient_id": patient.json()["id"], "date_of_service": "2026-11-20"},
         ).json()
-        capture_id = _start_capture(client, encounter["id"])
+        capture_id = start_capture(client, encounter["id"])
         answer = client.get(f"/api/captures/{capture_id}/live").json()
     assert answer["enabled"] is False and answer["words"] == []
 
@@ -153,7 +144,7 @@ def test_live_transcription_off_is_reported(settings: Settings) -> None:
 def test_only_the_owner_and_admins_read_live_words_and_captures(
     app: FastAPI, owner: TestClient, encounter_id: str
 ) -> None:
-    capture_id = _start_capture(owner, encounter_id)
+    capture_id = start_capture(owner, encounter_id)
     _commit_words(app, capture_id, 4, until=2.0)
     other = client_as(app, "dr.b", "clinician")
     assert other.get(f"/api/captures/{capture_id}/live").status_code == 404
@@ -177,8 +168,8 @@ def test_an_encounters_captures_are_listed_with_the_chunks_held(
     owner: TestClient, encounter_id: str
 ) -> None:
     assert owner.get(f"/api/encounters/{encounter_id}/captures").json() == []
-    first = _start_capture(owner, encounter_id)
-    second = _start_capture(owner, encounter_id)
+    first = start_capture(owner, encounter_id)
+    second = start_capture(owner, encounter_id)
     assert put_chunk(owner, first, 0, b"abc").status_code == 201
     assert put_chunk(owner, first, 2, b"def").status_code == 201
     listed = owner.get(f"/api/encounters/{encounter_id}/captures").json()
@@ -196,7 +187,7 @@ def test_a_second_webm_stream_continues_the_same_capture(
 ) -> None:
     """After a page reload the browser starts a new MediaRecorder stream (a new WebM file with
     its own header); appended to the first one's chunks it must decode as one recording."""
-    capture_id = _start_capture(owner, encounter_id)
+    capture_id = start_capture(owner, encounter_id)
     pieces = cut(webm_opus(2.0), 3) + cut(webm_opus(3.0), 4)
     for seq, piece in enumerate(pieces):
         assert put_chunk(owner, capture_id, seq, piece).status_code == 201

@@ -20,7 +20,7 @@ from review_ui.app import create_app
 from scribe.settings import Settings
 from tests.audio_samples import cut, encoded, wav_bytes, wav_header, webm_opus
 from tests.review_ui.auth import add_user, sign_in
-from tests.review_ui.capture_client import new_encounter, put_chunk
+from tests.review_ui.capture_client import new_encounter, put_chunk, start_capture
 
 MAX_SECONDS = 600.0
 
@@ -208,15 +208,6 @@ def test_plain_upload_over_the_cap_without_content_length(
     assert response.status_code == 413 and "limit" in response.json()["detail"]
 
 
-def _capture(client: TestClient, encounter_id: str) -> str:
-    version = client.get("/api/consent-script").json()["version"]
-    client.post(
-        f"/api/encounters/{encounter_id}/consents",
-        json={"consented_by": "the patient", "method": "verbal", "script_version": version},
-    )
-    return str(client.post(f"/api/encounters/{encounter_id}/captures", json={}).json()["id"])
-
-
 def _put(client: TestClient, capture_id: str, seq: int, data: bytes, sha: str = "") -> int:
     return put_chunk(client, capture_id, seq, data, sha256=sha).status_code
 
@@ -224,7 +215,7 @@ def _put(client: TestClient, capture_id: str, seq: int, data: bytes, sha: str = 
 def test_chunk_sequences_with_gaps_duplicates_and_disorder(
     client: TestClient, encounter_id: str, settings: Settings
 ) -> None:
-    capture_id = _capture(client, encounter_id)
+    capture_id = start_capture(client, encounter_id)
     pieces = cut(webm_opus(2.0), 6)
     statuses = [_put(client, capture_id, seq, pieces[seq]) for seq in (5, 3, 3, 0, 1, 1)]
     assert statuses == [201, 201, 200, 201, 201, 200]
@@ -238,7 +229,7 @@ def test_chunk_sequences_with_gaps_duplicates_and_disorder(
 
 
 def test_chunk_lies_and_oversized_chunk_bodies(client: TestClient, encounter_id: str) -> None:
-    capture_id = _capture(client, encounter_id)
+    capture_id = start_capture(client, encounter_id)
     assert _put(client, capture_id, 0, b"abc", sha="0" * 64) == 422
     assert _put(client, capture_id, 0, b"") == 422
     assert client.put(f"/api/captures/{capture_id}/chunks/-1", content=b"a").status_code == 422
